@@ -1,0 +1,134 @@
+/**
+ * Errors of robust-kvs. Logic reads `kind` and `retryable`, never message text.
+ * Every message names the store, the call and the key, so a user knows where to look.
+ */
+
+/** The small set of error kinds every adapter maps its wire errors onto. */
+export const ERROR_KINDS = [
+  'NotFound',
+  'PermissionDenied',
+  'RateLimited',
+  'Unavailable',
+  'Timeout',
+  'ConfigInvalid',
+  'IntegrityError',
+  'Unexpected',
+] as const;
+
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** The store calls, as named in errors, metrics and reports. */
+export type StoreOp = 'put' | 'get' | 'list' | 'remove';
+
+/** Kinds that are worth retrying by default. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['RateLimited', 'Unavailable', 'Timeout']);
+
+export interface StoreErrorInit {
+  kind: ErrorKind;
+  /** Name of the store that failed (its `name`, which shows the layer stack). */
+  store: string;
+  /** The call that failed. */
+  op: StoreOp | string;
+  /** The key (or list prefix) of the call. */
+  key: string;
+  /** Extra detail appended to the generated message (what happened, how to fix). */
+  detail?: string;
+  /** Overrides the default retryability of the kind. */
+  retryable?: boolean;
+  /** True when the call ended because its AbortSignal fired. */
+  aborted?: boolean;
+  cause?: unknown;
+}
+
+/** Every failure of a store call. */
+export class StoreError extends Error {
+  readonly kind: ErrorKind;
+  readonly retryable: boolean;
+  readonly store: string;
+  readonly op: string;
+  readonly key: string;
+  readonly aborted: boolean;
+
+  constructor(init: StoreErrorInit) {
+    const detail = init.detail ?? describeCause(init.cause);
+    super(
+      `${init.kind}: ${init.op}(${JSON.stringify(init.key)}) on store ${init.store} failed` + (detail ? `: ${detail}` : ''),
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
+    this.name = 'StoreError';
+    this.kind = init.kind;
+    this.store = init.store;
+    this.op = init.op;
+    this.key = init.key;
+    this.aborted = init.aborted ?? false;
+    this.retryable = init.retryable ?? RETRYABLE_BY_DEFAULT.has(init.kind);
+  }
+}
+
+/** One replica's failure inside a quorum operation. */
+export interface ReplicaFailure {
+  replica: string;
+  error: unknown;
+}
+
+/**
+ * A robust-store operation could not gather a quorum of replies before its timeout or abort.
+ * `failures` lists every replica's error (or that it had not answered yet).
+ */
+export class QuorumError extends StoreError {
+  readonly needed: number;
+  readonly received: number;
+  readonly failures: readonly ReplicaFailure[];
+
+  constructor(init: {
+    store: string;
+    op: string;
+    key: string;
+    needed: number;
+    received: number;
+    failures: readonly ReplicaFailure[];
+    aborted?: boolean;
+    cause?: unknown;
+  }) {
+    const perReplica = init.failures.map((f) => `${f.replica}: ${describeCause(f.error)}`).join('; ');
+    super({
+      kind: 'Unavailable',
+      store: init.store,
+      op: init.op,
+      key: init.key,
+      aborted: init.aborted,
+      retryable: true,
+      cause: init.cause,
+      detail: `needed ${init.needed} replies, got ${init.received}${perReplica ? ` (${perReplica})` : ''}`,
+    });
+    this.name = 'QuorumError';
+    this.needed = init.needed;
+    this.received = init.received;
+    this.failures = init.failures;
+  }
+}
+
+/**
+ * Bad configuration or usage. `path` names the config field, option or variable,
+ * and the message says how to fix it. CLI usage errors exit with code 2.
+ */
+export class ConfigError extends Error {
+  readonly kind = 'ConfigInvalid' as const;
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(path ? `${path}: ${message}` : message, options);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+/** A short, one-line description of any thrown value. */
+export function describeCause(cause: unknown): string {
+  if (cause === undefined || cause === null) return '';
+  if (cause instanceof Error) return cause.message.split('\n')[0] ?? cause.name;
+  return String(cause);
+}
+
+export function isStoreError(e: unknown): e is StoreError {
+  return e instanceof StoreError;
+}
