@@ -1,0 +1,335 @@
+/**
+ * Store adapter for Amazon S3 and S3-compatible endpoints (MinIO, fauxqs, Ceph, R2, ...), on `@aws-sdk/client-s3`.
+ */
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type BucketLocationConstraint,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { ConfigError, StoreError } from '../errors.js';
+import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
+import { throwIfAborted, type CallSite } from '../util/abort.js';
+import { findNodeErrorCode, missingBucketError, raceSignal, relabel, toStoreError, type WireFailure } from './errors-map.js';
+
+export interface S3StoreOptions {
+  /** Bucket holding the keys. */
+  bucket: string;
+  /**
+   * Endpoint URL of an S3-compatible server, e.g. `http://127.0.0.1:9000`.
+   * @default AWS S3 (or the `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` variables, read by the SDK)
+   */
+  endpoint?: string;
+  /** @default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1` */
+  region?: string;
+  /**
+   * Path-style addressing (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`).
+   * @default true when an endpoint is set (option or `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL`), else false
+   */
+  forcePathStyle?: boolean;
+  /**
+   * Static credentials. @default the SDK's chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`,
+   * `AWS_PROFILE`, SSO, instance metadata, ...)
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Create the bucket on first use when it does not exist. @default false */
+  createBucketIfMissing?: boolean;
+  /** Attempts per call, including the first (SDK standard retry mode). @default 3 */
+  maxAttempts?: number;
+  /** Socket inactivity timeout of one attempt, in milliseconds. @default 30000 */
+  requestTimeoutMs?: number;
+  /** TCP connect timeout of one attempt, in milliseconds. @default 5000 */
+  connectTimeoutMs?: number;
+  /**
+   * When the SDK computes and validates CRC checksums. `when_supported` is the SDK default (AWS S3);
+   * `when_required` is needed by S3-compatible servers that do not understand the SDK's
+   * flexible checksums (aws-chunked uploads with trailing checksums).
+   * @default "when_required" when an endpoint is set (option or variable), else "when_supported"
+   */
+  checksums?: 'when_supported' | 'when_required';
+  /**
+   * Largest value this store accepts (advertised in `capabilities.maxValueBytes`); lower it for
+   * servers with a smaller request-body limit. @default 5 GiB (the S3 single-PUT limit)
+   */
+  maxValueBytes?: number;
+  /** Name shown in errors and layer stacks. @default `s3:<bucket>` */
+  name?: string;
+}
+
+/** Largest single PUT accepted by S3. */
+const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
+
+interface S3LikeError {
+  name?: string;
+  Code?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+}
+
+function wireFailure(e: unknown): WireFailure {
+  const err = (e ?? {}) as S3LikeError;
+  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
+  const nodeCode = findNodeErrorCode(e);
+  let code = err.Code ?? (err.name && err.name !== 'Error' && err.name !== 'S3ServiceException' ? err.name : undefined);
+  if (nodeCode) code = nodeCode;
+  return { status, code, message: err.message };
+}
+
+/** A Store over one S3 bucket. */
+export class S3Store implements Store {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  readonly bucket: string;
+  readonly client: S3Client;
+  private readonly createIfMissing: boolean;
+  private readonly region: string;
+  private bucketReady: Promise<void> | undefined;
+  private bucketChecked = false;
+  private closed = false;
+
+  constructor(opts: S3StoreOptions) {
+    if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
+      throw new ConfigError('s3.bucket', 'a bucket name is required, e.g. createS3Store({ bucket: "my-bucket" })');
+    }
+    if (opts.endpoint !== undefined) {
+      try {
+        new URL(opts.endpoint);
+      } catch {
+        throw new ConfigError('s3.endpoint', `"${opts.endpoint}" is not a URL; use e.g. http://127.0.0.1:9000`);
+      }
+    }
+    if (opts.maxValueBytes !== undefined && !(Number.isInteger(opts.maxValueBytes) && opts.maxValueBytes > 0)) {
+      throw new ConfigError('s3.maxValueBytes', `must be a positive integer, got ${String(opts.maxValueBytes)}`);
+    }
+    const maxAttempts = opts.maxAttempts ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new ConfigError('s3.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
+    }
+    this.bucket = opts.bucket;
+    this.name = opts.name ?? `s3:${opts.bucket}`;
+    this.createIfMissing = opts.createBucketIfMissing ?? false;
+    this.region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const custom = opts.endpoint !== undefined || !!(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+    const checksums = (opts.checksums ?? (custom ? 'when_required' : 'when_supported')) === 'when_required'
+      ? 'WHEN_REQUIRED'
+      : 'WHEN_SUPPORTED';
+    const config: S3ClientConfig = {
+      region: this.region,
+      forcePathStyle: opts.forcePathStyle ?? custom,
+      maxAttempts,
+      requestChecksumCalculation: checksums,
+      responseChecksumValidation: checksums,
+      requestHandler: {
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
+      },
+    };
+    if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
+    if (opts.credentials) config.credentials = opts.credentials;
+    this.client = new S3Client(config);
+    this.capabilities = Object.freeze({
+      sortedList: true,
+      linearizable: true,
+      persistent: true,
+      maxKeyBytes: 1024,
+      maxValueBytes: opts.maxValueBytes ?? S3_MAX_PUT_BYTES,
+    });
+  }
+
+  private fail(e: unknown, site: CallSite, signal?: AbortSignal): StoreError {
+    const f = wireFailure(e);
+    if (f.code === 'NoSuchBucket') {
+      this.bucketReady = undefined;
+      this.bucketChecked = false;
+      return missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, e);
+    }
+    return toStoreError(e, site, f, { signal });
+  }
+
+  private checkOpen(site: CallSite): void {
+    if (this.closed) {
+      throw new StoreError({ ...site, kind: 'Unavailable', retryable: false, detail: 'the store is closed' });
+    }
+  }
+
+  /**
+   * Checks that the bucket exists (creating it when `createBucketIfMissing`), once per store.
+   * Called by the first operation; call it yourself to fail fast at start-up.
+   */
+  ensureBucket(opts?: CallOptions): Promise<void> {
+    if (!this.bucketReady) {
+      // Shared by concurrent first calls, so it does not use any one caller's signal.
+      const p = this.checkBucket();
+      this.bucketReady = p;
+      p.catch(() => {
+        if (this.bucketReady === p) this.bucketReady = undefined; // try again next call
+      });
+    }
+    return raceSignal(this.bucketReady, opts?.signal, { store: this.name, op: 'ensureBucket', key: this.bucket });
+  }
+
+  private async checkBucket(signal?: AbortSignal): Promise<void> {
+    const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucket };
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
+      this.bucketChecked = true;
+      return;
+    } catch (e) {
+      const f = wireFailure(e);
+      const missing = f.status === 404 || f.code === 'NoSuchBucket' || f.code === 'NotFound';
+      if (!missing) throw toStoreError(e, site, f, { signal });
+      if (!this.createIfMissing) throw missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, e);
+    }
+    try {
+      const constraint = this.region === 'us-east-1' ? undefined : { LocationConstraint: this.region as BucketLocationConstraint };
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: constraint }), {
+        abortSignal: signal,
+      });
+      this.bucketChecked = true;
+    } catch (e) {
+      const f = wireFailure(e);
+      if (f.code === 'BucketAlreadyOwnedByYou' || f.code === 'BucketAlreadyExists') {
+        this.bucketChecked = true;
+        return;
+      }
+      throw toStoreError(e, { ...site, op: 'createBucket' }, f, { signal });
+    }
+  }
+
+  private async begin(site: CallSite, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal, site);
+    this.checkOpen(site);
+    if (this.bucketChecked) return;
+    try {
+      await raceSignal(this.ensureBucket(), signal, site);
+    } catch (e) {
+      throw relabel(e, site);
+    }
+  }
+
+  async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
+    const site: CallSite = { store: this.name, op: 'put', key };
+    const signal = opts?.signal;
+    await this.begin(site, signal);
+    if (value.byteLength > this.capabilities.maxValueBytes) {
+      throw new StoreError({
+        ...site,
+        kind: 'Unexpected',
+        retryable: false,
+        detail: `value of ${value.byteLength} bytes exceeds this store's maxValueBytes (${this.capabilities.maxValueBytes})`,
+      });
+    }
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: value,
+          ContentLength: value.byteLength,
+          ContentType: 'application/octet-stream',
+        }),
+        { abortSignal: signal },
+      );
+    } catch (e) {
+      throw this.fail(e, site, signal);
+    }
+  }
+
+  async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
+    const site: CallSite = { store: this.name, op: 'get', key };
+    const signal = opts?.signal;
+    await this.begin(site, signal);
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+      if (!res.Body) return new Uint8Array(0);
+      return await res.Body.transformToByteArray();
+    } catch (e) {
+      const f = wireFailure(e);
+      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return null;
+      throw this.fail(e, site, signal);
+    }
+  }
+
+  async list(prefix: string, opts?: CallOptions): Promise<string[]> {
+    const site: CallSite = { store: this.name, op: 'list', key: prefix };
+    const signal = opts?.signal;
+    await this.begin(site, signal);
+    const keys = new Set<string>();
+    let token: string | undefined;
+    try {
+      do {
+        throwIfAborted(signal, site);
+        const res = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+          { abortSignal: signal },
+        );
+        for (const o of res.Contents ?? []) if (o.Key !== undefined) keys.add(o.Key);
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+        if (res.IsTruncated && !token) {
+          throw new StoreError({ ...site, kind: 'Unexpected', detail: 'the server said the listing is truncated but sent no continuation token' });
+        }
+      } while (token);
+    } catch (e) {
+      throw this.fail(e, site, signal);
+    }
+    // S3 orders by UTF-8 bytes; the contract orders by UTF-16 code units.
+    return sortKeys([...keys]);
+  }
+
+  async remove(key: string, opts?: CallOptions): Promise<void> {
+    const site: CallSite = { store: this.name, op: 'remove', key };
+    const signal = opts?.signal;
+    await this.begin(site, signal);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+    } catch (e) {
+      const f = wireFailure(e);
+      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return;
+      throw this.fail(e, site, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.destroy();
+  }
+}
+
+/** Creates a Store over an S3 (or S3-compatible) bucket. */
+export function createS3Store(opts: S3StoreOptions): S3Store {
+  return new S3Store(opts);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const v = env[name]?.trim().toLowerCase();
+  if (v === undefined || v === '') return undefined;
+  if (['1', 'true', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'no'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+/**
+ * S3 options from environment variables: `RKVS_S3_BUCKET` (required), `RKVS_S3_ENDPOINT`,
+ * `RKVS_S3_FORCE_PATH_STYLE`, `RKVS_CREATE_BUCKETS`. Region and credentials come from the usual
+ * AWS variables, read by the SDK.
+ */
+export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S3StoreOptions {
+  const bucket = env.RKVS_S3_BUCKET?.trim();
+  if (!bucket) throw new ConfigError('RKVS_S3_BUCKET', 'not set; set it to the bucket robust-kvs may use (see .env.example)');
+  const opts: S3StoreOptions = { bucket };
+  const endpoint = env.RKVS_S3_ENDPOINT?.trim();
+  if (endpoint) opts.endpoint = endpoint;
+  const pathStyle = flag(env, 'RKVS_S3_FORCE_PATH_STYLE');
+  if (pathStyle !== undefined) opts.forcePathStyle = pathStyle;
+  const create = flag(env, 'RKVS_CREATE_BUCKETS');
+  if (create !== undefined) opts.createBucketIfMissing = create;
+  return opts;
+}

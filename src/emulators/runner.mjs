@@ -1,0 +1,206 @@
+// Child-process entry point that runs ONE emulator on 127.0.0.1 with an ephemeral port.
+//
+//   node runner.mjs <kind> <dataDir> [--detached]
+//
+// kind: fauxqs | minio | azurite | gcs. Plain JavaScript on purpose: it starts with `node` alone,
+// outside the harness's event loop, and needs no TypeScript loader.
+//
+// Protocol: when the server listens, prints one line `RKVS-READY {"port":N,...}` on stdout.
+// Lifetime: unless --detached, exits when its parent dies (stdin closes, or the parent pid is gone).
+// On SIGTERM/SIGINT/stdin close it stops the server and exits; the parent removes the data dir.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const [kind, dataDir, ...rest] = process.argv.slice(2);
+const detached = rest.includes('--detached');
+const HOST = '127.0.0.1';
+
+if (!kind || !dataDir) {
+  process.stderr.write('usage: runner.mjs <fauxqs|minio|azurite|gcs> <dataDir> [--detached]\n');
+  process.exit(2);
+}
+mkdirSync(dataDir, { recursive: true });
+
+let stopServer = async () => {};
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(code), 3000);
+  force.unref();
+  try {
+    await stopServer();
+  } catch {
+    // exiting anyway
+  }
+  try {
+    rmSync(dataDir, { recursive: true, force: true });
+  } catch {
+    // the parent removes it too
+  }
+  process.exit(code);
+}
+
+process.once('SIGTERM', () => void shutdown(0));
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGHUP', () => void shutdown(0));
+if (!detached) {
+  // The parent holds our stdin open; when it dies (even by SIGKILL) the pipe closes.
+  process.stdin.on('end', () => void shutdown(0));
+  process.stdin.on('close', () => void shutdown(0));
+  process.stdin.on('error', () => void shutdown(0));
+  process.stdin.resume();
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      void shutdown(0);
+    }
+  }, 1000);
+  watch.unref();
+}
+
+function ready(info) {
+  process.stdout.write(`RKVS-READY ${JSON.stringify(info)}\n`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startFauxqs() {
+  // Its CLI and startFauxqs() listen on 0.0.0.0 whatever `host` says (that option is the virtual-host
+  // domain), so build the app and listen on loopback ourselves.
+  const { buildApp } = await import('fauxqs');
+  const app = buildApp({ logger: false });
+  const address = await app.listen({ port: 0, host: HOST });
+  stopServer = () => app.close();
+  ready({ port: Number(new URL(address).port) });
+}
+
+async function startMinio() {
+  const port = await freePort();
+  const consolePort = await freePort();
+  const user = process.env.MINIO_ROOT_USER ?? 'minioadmin';
+  const password = process.env.MINIO_ROOT_PASSWORD ?? 'minioadmin';
+  const child = spawn(
+    process.env.RKVS_MINIO_BIN || 'minio',
+    ['server', join(dataDir, 'data'), '--address', `${HOST}:${port}`, '--console-address', `${HOST}:${consolePort}`, '--quiet'],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password } },
+  );
+  let exited = false;
+  child.once('exit', (code) => {
+    exited = true;
+    if (!stopping) {
+      process.stderr.write(`minio exited with code ${code}\n`);
+      void shutdown(1);
+    }
+  });
+  stopServer = () =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  process.once('exit', () => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://${HOST}:${port}/minio/health/live`);
+      if (res.ok) return ready({ port, accessKeyId: user, secretAccessKey: password });
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('minio did not become ready within 30 s');
+}
+
+async function startAzurite() {
+  const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration.js').default;
+  const BlobServer = require('azurite/dist/src/blob/BlobServer.js').default;
+  const persistence = [{ locationId: 'Default', locationPath: join(dataDir, '__blobstorage__'), maxConcurrency: 10 }];
+  const config = new BlobConfiguration(
+    HOST,
+    0,
+    undefined, // keepAliveTimeout: default
+    join(dataDir, '__azurite_db_blob__.json'),
+    join(dataDir, '__azurite_db_blob_extent__.json'),
+    persistence,
+    false, // access log
+    undefined,
+    false, // debug log
+    undefined,
+    false, // loose
+    true, // skipApiVersionCheck: the pinned SDK may send a newer x-ms-version than Azurite knows
+  );
+  const server = new BlobServer(config);
+  await server.start();
+  stopServer = async () => {
+    await server.close();
+    await server.clean?.().catch(() => {});
+  };
+  const address = server.getHttpServerAddress();
+  ready({ port: Number(new URL(address).port) });
+}
+
+async function startGcs() {
+  // The Cloud Storage emulator of firebase-tools serves the GCS JSON API. Its gcloud endpoints use the
+  // admin storage layer (no security rules), so the Java rules runtime is not needed: we build the
+  // express app ourselves instead of calling StorageEmulator.start().
+  const { StorageEmulator } = require('firebase-tools/lib/emulator/storage/index.js');
+  const { createApp } = require('firebase-tools/lib/emulator/storage/server.js');
+  // Its storage layer keys objects by path.join(bucket, name), which folds "a/../b" into "b" and
+  // "a//b" into "a/b"; real GCS keeps object names verbatim, so key them verbatim too.
+  const { StorageLayer } = require('firebase-tools/lib/emulator/storage/files.js');
+  StorageLayer.prototype.path = function verbatimPath(bucket, object) {
+    return `${bucket}/${object}`;
+  };
+  const projectId = process.env.RKVS_GCS_PROJECT || 'rkvs-emulator';
+  const emulator = new StorageEmulator({ projectId, host: HOST, port: 1, rules: { name: 'none', content: '' } });
+  const app = await createApp(projectId, emulator);
+  const server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Bucket metadata asks the registry for the emulator's own URL.
+  emulator.args.port = server.address().port;
+  const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry.js');
+  EmulatorRegistry.set('storage', emulator);
+  const sockets = new Set();
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
+  stopServer = () =>
+    new Promise((resolve) => {
+      for (const sock of sockets) sock.destroy();
+      server.close(() => resolve());
+    });
+  ready({ port: server.address().port, projectId });
+}
+
+const starters = { fauxqs: startFauxqs, minio: startMinio, azurite: startAzurite, gcs: startGcs };
+const start = starters[kind];
+if (!start) {
+  process.stderr.write(`unknown emulator kind "${kind}"; expected one of ${Object.keys(starters).join(', ')}\n`);
+  process.exit(2);
+}
+start().catch((e) => {
+  process.stderr.write(`failed to start ${kind}: ${e?.stack ?? e}\n`);
+  void shutdown(1);
+});
