@@ -1,8 +1,174 @@
+/**
+ * `rkvs soak [--seeds N] [--start S] [--variant ...] [--schedule ...]`
+ * Runs many deterministic simulations of the register and checks every history. Every failure
+ * prints the seed, what failed and a replay command; exit 1 when any run failed.
+ */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { formatHistory } from '../check/index.js';
+import { ExitCode } from '../cli.js';
+import { ConfigError } from '../errors.js';
+import type { Schedule, Variant } from '../register/index.js';
+import {
+  describeRun,
+  MUTANTS,
+  runSimulation,
+  SCENARIO_NAMES,
+  STRATEGY_NAMES,
+  type CrashMode,
+  type SimOptions,
+} from '../sim/index.js';
 
-// PLACEHOLDER: replaced by the real command.
+interface SoakOptions {
+  seeds: string;
+  start: string;
+  variant: string;
+  schedule: string;
+  strategy?: string;
+  mutant?: string;
+  replicas?: string;
+  clients?: string;
+  ops?: string;
+  registers?: string;
+  replicaCrashes?: string;
+  clientCrashes?: string;
+  crashMode?: string;
+  gc?: string;
+  maxFailures: string;
+  history?: string;
+  verbose?: boolean;
+  progress: boolean;
+}
+
+function int(path: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(path, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function oneOf<T extends string>(path: string, v: string, allowed: readonly T[]): T[] {
+  if (v === 'all') return [...allowed];
+  const parts = v.split(',').map((s) => s.trim());
+  for (const p of parts) {
+    if (!allowed.includes(p as T)) throw new ConfigError(path, `unknown value ${JSON.stringify(p)}; use ${allowed.join(', ')} or all`);
+  }
+  return parts as T[];
+}
+
 export function registerSoak(program: Command): void {
-  program.command('soak').description('(not built yet)').action(() => {
-    throw new Error('rkvs soak is not built yet');
-  });
+  program
+    .command('soak')
+    .description('run many seeded simulations of the register and check every history (exit 1 on any failure)')
+    .option('--seeds <n>', 'seeds per variant and schedule', '10000')
+    .option('--start <seed>', 'first seed', '1')
+    .option('--variant <list>', 'regular, atomic, a comma list, or all', 'all')
+    .option('--schedule <list>', 'classic, fast, a comma list, or all', 'all')
+    .option('--strategy <name>', `delay strategy: mixed (default), ${[...STRATEGY_NAMES, ...SCENARIO_NAMES].join(', ')}`)
+    .option('--mutant <name>', `run a known-broken variant: ${MUTANTS.map((m) => m.name).join(', ')}`)
+    .option('--replicas <n>', 'replicas n (default 3 or 5 per seed)')
+    .option('--clients <n>', 'concurrent clients (default 2-4 per seed)')
+    .option('--ops <n>', 'operations per client (default 2-5 per seed)')
+    .option('--registers <n>', 'registers (default 1-2 per seed)')
+    .option('--replica-crashes <n>', 'crashed replicas, at most t (default 0..t per seed)')
+    .option('--client-crashes <n>', 'crashed clients (default 0-1 per seed)')
+    .option('--crash-mode <mode>', 'crashed replicas hang or error (default: per replica)')
+    .option('--gc <mode>', 'background or sync (default per seed)')
+    .option('--max-failures <n>', 'stop after this many failing runs', '5')
+    .option('--history <file>', 'write the history of the last run (or of the first failure) as JSON lines')
+    .option('--verbose', 'print every run')
+    .option('--no-progress', 'no progress line')
+    .action(async (o: SoakOptions) => {
+      const seeds = int('--seeds', o.seeds, 1)!;
+      const start = int('--start', o.start, 0)!;
+      const variants = oneOf<Variant>('--variant', o.variant, ['regular', 'atomic']);
+      const schedules = oneOf<Schedule>('--schedule', o.schedule, ['classic', 'fast']);
+      const strategies = ['mixed', ...STRATEGY_NAMES, ...SCENARIO_NAMES];
+      if (o.strategy !== undefined && !strategies.includes(o.strategy)) {
+        throw new ConfigError('--strategy', `unknown strategy ${JSON.stringify(o.strategy)}; use ${strategies.join(', ')}`);
+      }
+      if (o.mutant !== undefined && !MUTANTS.some((m) => m.name === o.mutant)) {
+        throw new ConfigError('--mutant', `unknown mutant ${JSON.stringify(o.mutant)}; use ${MUTANTS.map((m) => m.name).join(', ')}`);
+      }
+      if (o.crashMode !== undefined && o.crashMode !== 'hang' && o.crashMode !== 'error') {
+        throw new ConfigError('--crash-mode', `use hang or error, got ${JSON.stringify(o.crashMode)}`);
+      }
+      if (o.gc !== undefined && o.gc !== 'background' && o.gc !== 'sync') {
+        throw new ConfigError('--gc', `use background or sync, got ${JSON.stringify(o.gc)}`);
+      }
+      const n = int('--replicas', o.replicas, 1);
+      if (n !== undefined && n < 3 && (o.replicaCrashes ?? '0') !== '0') {
+        throw new ConfigError('--replicas', 'tolerating a crash needs n >= 3 (n >= 2t + 1)');
+      }
+      const maxFailures = int('--max-failures', o.maxFailures, 1)!;
+      const base: Omit<SimOptions, 'seed' | 'variant' | 'schedule'> = {
+        strategy: o.strategy,
+        mutant: o.mutant,
+        n,
+        clients: int('--clients', o.clients, 1),
+        opsPerClient: int('--ops', o.ops, 1),
+        registers: int('--registers', o.registers, 1),
+        replicaCrashes: int('--replica-crashes', o.replicaCrashes, 0),
+        clientCrashes: int('--client-crashes', o.clientCrashes, 0),
+        replicaCrashMode: o.crashMode as CrashMode | undefined,
+        gc: o.gc as SimOptions['gc'],
+      };
+      for (const [k, v] of Object.entries(base)) if (v === undefined) delete (base as Record<string, unknown>)[k];
+
+      const total = seeds * variants.length * schedules.length;
+      const started = Date.now();
+      const tty = o.progress && process.stderr.isTTY;
+      let done = 0;
+      let failures = 0;
+      let events = 0;
+      let maxExcess = Number.NEGATIVE_INFINITY;
+      let savedHistory: string | null = null;
+      const progress = () => {
+        const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+        const line = `soak: ${done}/${total} runs, ${failures} failed, ${events} events, ${rate.toFixed(0)} runs/s`;
+        if (tty) process.stderr.write(`\r${line}`);
+        else process.stderr.write(`${line}\n`);
+      };
+      let lastReport = Date.now();
+      outer: for (const variant of variants) {
+        for (const schedule of schedules) {
+          for (let seed = start; seed < start + seeds; seed++) {
+            const r = await runSimulation({ ...base, seed, variant, schedule });
+            done++;
+            events += r.events;
+            maxExcess = Math.max(maxExcess, r.space.maxExcess);
+            if (o.history && (savedHistory === null || r.failures.length > 0)) savedHistory = formatHistory(r.history);
+            if (o.verbose) {
+              process.stdout.write(`${variant}/${schedule} seed ${seed}: ${r.failures.length ? 'FAILED' : 'ok'} (${r.history.length} ops, ${r.events} events, ${r.config.strategy})\n`);
+            }
+            if (r.failures.length > 0) {
+              failures++;
+              if (tty) process.stderr.write('\n');
+              process.stdout.write(`FAILED ${variant}/${schedule} ${describeRun(r)}\n\n`);
+              if (o.history) {
+                await writeFile(o.history, formatHistory(r.history));
+                savedHistory = null;
+              }
+              if (failures >= maxFailures) break outer;
+            }
+            if (o.progress && Date.now() - lastReport > (tty ? 250 : 10_000)) {
+              lastReport = Date.now();
+              progress();
+            }
+          }
+        }
+      }
+      if (o.progress) {
+        progress();
+        if (tty) process.stderr.write('\n');
+      }
+      if (o.history && savedHistory !== null) await writeFile(o.history, savedHistory);
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(
+        `${failures === 0 ? 'ok' : 'FAILED'}: ${done} runs (${variants.join(',')} x ${schedules.join(',')}, seeds ${start}..${start + seeds - 1}` +
+          `${o.mutant ? `, mutant ${o.mutant}` : ''}), ${failures} failed, ${events} events in ${secs}s; ` +
+          `largest space excess over (operations in flight + 2): ${maxExcess}\n`,
+      );
+      if (failures > 0) throw new ExitCode(1);
+    });
 }
