@@ -1,0 +1,40 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+
+describe('rkvs simulate', () => {
+  let out = '';
+  let err = '';
+  beforeEach(() => {
+    out = '';
+    err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('runs a scenario, prints its headline and checks, writes the report (exit 0)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rkvs-sim-cmd-'));
+    const code = await main(['node', 'rkvs', 'simulate', 'schedules-and-variants', '--small', '--seed', '3', '--out', dir, '--no-html']);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/Schedules and variants \(seed 3, --small/);
+    expect(out).toMatch(/checks: (\d+)\/\1 hold/);
+    expect(await readFile(join(dir, 'latency.csv'), 'utf8')).toMatch(/^run_id,suite,config/);
+  });
+
+  it('exits 2 with a clear message for an unknown scenario or a bad seed', async () => {
+    expect(await main(['node', 'rkvs', 'simulate', 'nope'])).toBe(2);
+    expect(err).toMatch(/unknown scenario "nope"; known: space-vs-contention/);
+    expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--seed', '-1'])).toBe(2);
+    expect(err).toMatch(/--seed: must be a non-negative integer/);
+    expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--histograms', '/nonexistent.jsonl'])).toBe(2);
+    expect(err).toMatch(/cannot read \/nonexistent.jsonl/);
+  });
+
+  it('lists scenarios', async () => {
+    expect(await main(['node', 'rkvs', 'simulate', '--list'])).toBe(0);
+    expect(out).toMatch(/many-clients/);
+  });
+});
