@@ -1,8 +1,39 @@
+/**
+ * `rkvs clean --config FILE --prefix P [--yes] [--dry-run]`: removes leftovers of runs (every key
+ * starting with P) from every replica of the configurations.
+ */
 import type { Command } from 'commander';
+import { ExitCode } from '../cli.js';
+import { checkCleanPrefix, cleanPrefix, type CleanResult } from '../bench/clean.js';
+import { selectConfigurations } from './probe.js';
 
-// PLACEHOLDER: replaced by the real command.
+interface CleanFlags {
+  config?: string;
+  configs?: string;
+  prefix?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
 export function registerClean(program: Command): void {
-  program.command('clean').description('(not built yet)').action(() => {
-    throw new Error('rkvs clean is not built yet');
-  });
+  program
+    .command('clean')
+    .description('remove every object under a run prefix (leftovers of interrupted runs) from every replica')
+    .option('--config <file>', 'provider configurations file or preset name (default: the local emulators)')
+    .option('--configs <a,b>', 'names of the configurations of --config to clean (default: all)')
+    .option('--prefix <prefix>', 'remove keys starting with this prefix, e.g. rkvs-20250101-120000-default (rkvs- removes every run)')
+    .option('--yes', 'allow a prefix outside the rkvs- prefix root')
+    .option('--dry-run', 'only count the keys that would be removed')
+    .action(async (flags: CleanFlags) => {
+      const handles = await selectConfigurations(flags.config, flags.configs);
+      for (const h of handles) checkCleanPrefix(flags.prefix, h.prefixRoot, flags.yes);
+      const results: CleanResult[] = [];
+      for (const h of handles) results.push(...(await cleanPrefix(h, flags.prefix!, { yes: flags.yes, dryRun: flags.dryRun })));
+      for (const r of results) {
+        const what = flags.dryRun ? `${r.found} key(s) would be removed` : `removed ${r.removed} of ${r.found} key(s)`;
+        process.stdout.write(`${r.config}/${r.replica}: ${what}${r.errors ? `, ${r.errors} error(s): ${r.firstError}` : ''}\n`);
+      }
+      const bad = results.filter((r) => r.errors > 0);
+      if (bad.length) throw new ExitCode(1, `clean: ${bad.length} replica(s) could not be cleaned completely; rerun rkvs clean`);
+    });
 }

@@ -1,0 +1,338 @@
+/**
+ * Cost: turns a report's requests.csv (replica requests per logical operation) and overhead.csv
+ * (bytes stored per replica) into money, with the price table of prices.ts:
+ *
+ * - per logical operation (config, variant, op): cost per million operations of the replica
+ *   requests it causes, and of the bytes it downloads (egress, when the client is outside the
+ *   provider's region);
+ * - per stored data (config, variant, phase, value size): cost per GB-month of LOGICAL data, i.e.
+ *   the sum over replicas of (bytes stored / logical bytes) x that replica's storage price.
+ *
+ * Written as cost.csv next to the other files of the report. Pure arithmetic lives in
+ * `computeCosts` (tested on fixed inputs); `writeCostCsv` does the file work.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { ConfigError, describeCause } from '../errors.js';
+import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from './prices.js';
+
+/** Bytes in the GB the providers bill. */
+export const GB = 2 ** 30;
+
+export const COST_COLUMNS = [
+  'run_id',
+  'config',
+  'variant',
+  'op',
+  'phase',
+  'value_bytes',
+  'replicas',
+  'requests_per_op',
+  'cost_per_million_ops',
+  'egress_per_million_ops',
+  'stored_gb_per_logical_gb',
+  'storage_per_logical_gb_month',
+  'currency',
+  'price_keys',
+  'price_date',
+] as const;
+
+export type CostRow = Record<(typeof COST_COLUMNS)[number], string | number>;
+
+/** One row of requests.csv (numbers parsed). */
+export interface RequestsRow {
+  run_id: string;
+  config: string;
+  variant: string;
+  op: string;
+  replica: string;
+  puts: number;
+  gets: number;
+  lists: number;
+  removes: number;
+  bytes_up: number;
+  bytes_down: number;
+}
+
+/** One row of overhead.csv (the fields cost needs). */
+export interface OverheadRow {
+  run_id: string;
+  config: string;
+  variant: string;
+  replica: string;
+  phase: string;
+  registers: number;
+  value_bytes: number;
+  stored_bytes: number;
+  logical_bytes: number;
+}
+
+/** What cost needs to know about a configuration's replicas (from meta.json). */
+export interface ReplicaPricing {
+  name: string;
+  priceKey: string;
+}
+
+/**
+ * Maps a report's `replica` label to a price key: by the replica's name (exact, or contained in a
+ * layered name such as `counted(s3-emulator)`), by index (`0`, `r0`, `replica-0`), and finally by a
+ * provider word in the label. Undefined when nothing fits.
+ */
+export function priceKeyForLabel(label: string, replicas: readonly ReplicaPricing[] | undefined): string | undefined {
+  if (replicas?.length) {
+    const exact = replicas.find((r) => r.name === label);
+    if (exact) return exact.priceKey;
+    const contained = [...replicas].sort((a, b) => b.name.length - a.name.length).find((r) => label.includes(r.name));
+    if (contained) return contained.priceKey;
+    const m = /^(?:r|replica-?|#)?(\d+)$/.exec(label);
+    if (m && replicas[Number(m[1])]) return replicas[Number(m[1])].priceKey;
+  }
+  const l = label.toLowerCase();
+  if (/\bs3\b|aws|minio/.test(l)) return 's3';
+  if (/azure|azurite|blob/.test(l)) return 'azure';
+  if (/gcs|google|gcp/.test(l)) return 'gcs';
+  if (/memory|\bfs\b|local/.test(l)) return 'local';
+  return undefined;
+}
+
+function round(x: number, digits = 6): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function entryFor(key: string | undefined, prices: PriceTable): PriceEntry | undefined {
+  return key === undefined ? undefined : prices[key];
+}
+
+/** Cost rows from parsed report rows, with warnings about replicas without a price. Pure: no I/O. */
+export function computeCosts(input: {
+  requests: readonly RequestsRow[];
+  overhead: readonly OverheadRow[];
+  /** Replicas per configuration name (for price keys). */
+  replicas: Readonly<Record<string, readonly ReplicaPricing[]>>;
+  prices: PriceTable;
+}): { rows: CostRow[]; warnings: string[] } {
+  const rows: CostRow[] = [];
+  const missing = new Set<string>();
+  const keyOf = (config: string, replica: string) => {
+    const k = priceKeyForLabel(replica, input.replicas[config]);
+    if (k === undefined || !input.prices[k]) missing.add(`${config}/${replica}${k ? ` (price key ${k})` : ''}`);
+    return k;
+  };
+
+  // Requests: group by (run_id, config, variant, op).
+  const groups = new Map<string, RequestsRow[]>();
+  for (const r of input.requests) {
+    const g = `${r.run_id}\u0000${r.config}\u0000${r.variant}\u0000${r.op}`;
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(r);
+  }
+  for (const list of groups.values()) {
+    const first = list[0];
+    let reqs = 0;
+    let cost = 0;
+    let egress = 0;
+    let priced = true;
+    const keys = new Set<string>();
+    const currencies = new Set<string>();
+    const dates = new Set<string>();
+    for (const r of list) {
+      const key = keyOf(r.config, r.replica);
+      const p = entryFor(key, input.prices);
+      reqs += r.puts + r.gets + r.lists + r.removes;
+      if (!p || key === undefined) {
+        priced = false;
+        continue;
+      }
+      keys.add(key);
+      currencies.add(p.currency);
+      dates.add(p.date);
+      cost += ((r.puts * p.putPer1k + r.gets * p.getPer1k + r.lists * p.listPer1k + r.removes * p.removePer1k) / 1000) * 1e6;
+      egress += ((r.bytes_down * 1e6) / GB) * p.egressPerGB;
+    }
+    rows.push({
+      run_id: first.run_id,
+      config: first.config,
+      variant: first.variant,
+      op: first.op,
+      phase: '',
+      value_bytes: '',
+      replicas: new Set(list.map((r) => r.replica)).size,
+      requests_per_op: round(reqs, 4),
+      cost_per_million_ops: priced ? round(cost, 4) : '',
+      egress_per_million_ops: priced ? round(egress, 4) : '',
+      stored_gb_per_logical_gb: '',
+      storage_per_logical_gb_month: '',
+      currency: currencies.size === 1 ? [...currencies][0] : currencies.size ? 'MIXED' : '',
+      price_keys: [...keys].sort().join('+'),
+      price_date: [...dates].sort().join('+'),
+    });
+  }
+
+  // Storage: group by (run_id, config, variant, phase, value_bytes, registers).
+  const sgroups = new Map<string, OverheadRow[]>();
+  for (const r of input.overhead) {
+    const g = [r.run_id, r.config, r.variant, r.phase, r.value_bytes, r.registers].join('\u0000');
+    let list = sgroups.get(g);
+    if (!list) sgroups.set(g, (list = []));
+    list.push(r);
+  }
+  for (const list of sgroups.values()) {
+    const first = list[0];
+    let ratio = 0;
+    let cost = 0;
+    let priced = true;
+    const keys = new Set<string>();
+    const currencies = new Set<string>();
+    const dates = new Set<string>();
+    for (const r of list) {
+      const rr = r.logical_bytes > 0 ? r.stored_bytes / r.logical_bytes : 0;
+      ratio += rr;
+      const key = keyOf(r.config, r.replica);
+      const p = entryFor(key, input.prices);
+      if (!p || key === undefined) {
+        priced = false;
+        continue;
+      }
+      keys.add(key);
+      currencies.add(p.currency);
+      dates.add(p.date);
+      cost += rr * p.storagePerGBMonth;
+    }
+    rows.push({
+      run_id: first.run_id,
+      config: first.config,
+      variant: first.variant,
+      op: 'storage',
+      phase: first.phase,
+      value_bytes: first.value_bytes,
+      replicas: new Set(list.map((r) => r.replica)).size,
+      requests_per_op: '',
+      cost_per_million_ops: '',
+      egress_per_million_ops: '',
+      stored_gb_per_logical_gb: round(ratio, 4),
+      storage_per_logical_gb_month: priced ? round(cost, 6) : '',
+      currency: currencies.size === 1 ? [...currencies][0] : currencies.size ? 'MIXED' : '',
+      price_keys: [...keys].sort().join('+'),
+      price_date: [...dates].sort().join('+'),
+    });
+  }
+  const warnings = missing.size
+    ? [`no price for ${[...missing].join(', ')}; their cost columns are empty (add a price entry or a priceKey)`]
+    : [];
+  return { rows, warnings };
+}
+
+async function readCsv(file: string): Promise<Record<string, string>[]> {
+  try {
+    return parseCsv(await readFile(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  } catch (e) {
+    throw new ConfigError(path.basename(file), `cannot read ${file}: ${describeCause(e)}`);
+  }
+}
+
+function num(row: Record<string, string>, col: string, file: string): number {
+  const v = row[col];
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`${file}.${col}`, `expected a number, got ${JSON.stringify(v)} (is this a robust-kvs report?)`);
+  return n;
+}
+
+/** Price keys per configuration, from meta.json's `configurations` (array or map of describe() outputs). */
+export function replicasFromMeta(meta: unknown): { replicas: Record<string, ReplicaPricing[]>; prices: PriceOverrides } {
+  const replicas: Record<string, ReplicaPricing[]> = {};
+  let prices: PriceOverrides = {};
+  const confs = (meta as { configurations?: unknown } | null)?.configurations;
+  const list: unknown[] = Array.isArray(confs) ? confs : confs && typeof confs === 'object' ? Object.values(confs) : [];
+  for (const c of list) {
+    if (!c || typeof c !== 'object') continue;
+    const cc = c as { name?: unknown; replicas?: unknown; prices?: unknown };
+    if (typeof cc.name !== 'string' || !Array.isArray(cc.replicas)) continue;
+    replicas[cc.name] = cc.replicas.flatMap((r, i) => {
+      if (!r || typeof r !== 'object') return [];
+      const rr = r as { name?: unknown; provider?: unknown; kind?: unknown; priceKey?: unknown };
+      if (typeof rr.provider !== 'string') return [];
+      return [
+        {
+          name: typeof rr.name === 'string' ? rr.name : String(i),
+          priceKey: priceKeyOf({
+            provider: rr.provider as 's3',
+            kind: typeof rr.kind === 'string' ? rr.kind : undefined,
+            priceKey: typeof rr.priceKey === 'string' ? rr.priceKey : undefined,
+          }),
+        },
+      ];
+    });
+    if (cc.prices && typeof cc.prices === 'object') prices = { ...prices, ...(cc.prices as PriceOverrides) };
+  }
+  return { replicas, prices };
+}
+
+/**
+ * Reads requests.csv, overhead.csv and meta.json of a report directory and writes cost.csv.
+ * `prices` overrides the built-in table (after any overrides recorded in meta.json).
+ * Returns the rows written. Missing requests.csv/overhead.csv contribute no rows.
+ */
+export async function writeCostCsv(
+  reportDir: string,
+  prices?: PriceOverrides,
+): Promise<{ file: string; rows: CostRow[]; warnings: string[] }> {
+  if (!existsSync(reportDir)) throw new ConfigError('DIR', `report directory ${reportDir} does not exist`);
+  const reqFile = path.join(reportDir, 'requests.csv');
+  const ovFile = path.join(reportDir, 'overhead.csv');
+  if (!existsSync(reqFile) && !existsSync(ovFile))
+    throw new ConfigError('DIR', `${reportDir} has neither requests.csv nor overhead.csv; give a report directory written by rkvs bench`);
+  let meta: unknown = null;
+  const metaFile = path.join(reportDir, 'meta.json');
+  if (existsSync(metaFile)) {
+    try {
+      meta = JSON.parse(await readFile(metaFile, 'utf8'));
+    } catch (e) {
+      throw new ConfigError('meta.json', `cannot parse ${metaFile}: ${describeCause(e)}`);
+    }
+  }
+  const fromMeta = replicasFromMeta(meta);
+  const table = mergePrices(DEFAULT_PRICES, fromMeta.prices, prices);
+  const requests: RequestsRow[] = existsSync(reqFile)
+    ? (await readCsv(reqFile)).map((r) => ({
+        run_id: r.run_id ?? '',
+        config: r.config ?? '',
+        variant: r.variant ?? '',
+        op: r.op ?? '',
+        replica: r.replica ?? '',
+        puts: num(r, 'puts', 'requests.csv'),
+        gets: num(r, 'gets', 'requests.csv'),
+        lists: num(r, 'lists', 'requests.csv'),
+        removes: num(r, 'removes', 'requests.csv'),
+        bytes_up: num(r, 'bytes_up', 'requests.csv'),
+        bytes_down: num(r, 'bytes_down', 'requests.csv'),
+      }))
+    : [];
+  const overhead: OverheadRow[] = existsSync(ovFile)
+    ? (await readCsv(ovFile)).map((r) => ({
+        run_id: r.run_id ?? '',
+        config: r.config ?? '',
+        variant: r.variant ?? '',
+        replica: r.replica ?? '',
+        phase: r.phase ?? '',
+        registers: num(r, 'registers', 'overhead.csv'),
+        value_bytes: num(r, 'value_bytes', 'overhead.csv'),
+        stored_bytes: num(r, 'stored_bytes', 'overhead.csv'),
+        logical_bytes: num(r, 'logical_bytes', 'overhead.csv'),
+      }))
+    : [];
+  const { rows, warnings } = computeCosts({ requests, overhead, replicas: fromMeta.replicas, prices: table });
+  const file = path.join(reportDir, 'cost.csv');
+  await writeFile(file, stringify(rows, { header: true, columns: [...COST_COLUMNS] }));
+  return { file, rows, warnings };
+}
+
+/** The price entries a cost run used, for printing (key, description, date, source). */
+export function describePrices(table: PriceTable): string[] {
+  return Object.entries(table).map(([k, p]) => `${k}: ${p.description} (${p.currency}, ${p.date}, ${p.source})`);
+}

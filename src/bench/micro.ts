@@ -1,0 +1,76 @@
+/**
+ * The `micro` suite: the register's own CPU cost per operation, measured with tinybench on
+ * memory replicas without any latency, reported in the latency.csv schema (config "memory-cpu").
+ */
+import { Bench } from 'tinybench';
+import { createMemoryStore } from '../adapters/memory.js';
+import type { Store } from '../store.js';
+import { createHistogram } from './histogram.js';
+import type { CreateRobustStore } from './integrations.js';
+import type { Progress } from './progress.js';
+import type { BenchResults } from './results.js';
+import type { Suite } from './suite.js';
+import type { BenchSchedule, BenchVariant } from './workload.js';
+import { registerName } from './workload.js';
+
+export const MICRO_CONFIG = 'memory-cpu';
+
+export async function runMicro(o: {
+  suite: Suite;
+  results: BenchResults;
+  progress: Progress;
+  createRobustStore: CreateRobustStore | null;
+  variants: BenchVariant[];
+  schedules: BenchSchedule[];
+  signal?: AbortSignal;
+}): Promise<void> {
+  const m = o.suite.micro;
+  const bench = new Bench({ name: o.suite.name, time: m.timeMs, warmupTime: Math.min(200, m.timeMs), retainSamples: true, signal: o.signal });
+  const meta = new Map<string, { variant: string; schedule: string; op: string; value_bytes: number }>();
+  for (const variant of o.variants) {
+    for (const schedule of variant === 'raw' ? (['none'] as const) : o.schedules) {
+      for (const size of m.valueBytes) {
+        const replicas: Store[] = Array.from({ length: variant === 'raw' ? 1 : m.n }, (_, i) => createMemoryStore({ name: `mem${i}` }));
+        let store: Store & { settled?: () => Promise<void> };
+        if (variant === 'raw') store = replicas[0] as Store;
+        else if (o.createRobustStore) store = o.createRobustStore({ replicas, variant, schedule: schedule as BenchSchedule, clientId: 'micro', gc: 'sync' });
+        else continue;
+        const value = new Uint8Array(size).fill(7);
+        let i = 0;
+        for (let r = 0; r < m.registers; r++) await store.put(registerName(r), value);
+        await store.settled?.();
+        for (const op of ['write', 'read'] as const) {
+          const name = `${variant}/${schedule}/${op}/${size}`;
+          meta.set(name, { variant, schedule, op, value_bytes: size });
+          bench.add(name, async () => {
+            const reg = registerName(i++ % m.registers);
+            if (op === 'write') await store.put(reg, value);
+            else await store.get(reg);
+          });
+        }
+      }
+    }
+  }
+  o.progress.log(`micro: ${bench.tasks.length} tasks, ${m.timeMs} ms each`);
+  const start = Date.now();
+  await bench.run();
+  const end = Date.now();
+  for (const task of bench.tasks) {
+    const k = meta.get(task.name);
+    const res = task.result as { state: string; latency?: { samples?: number[]; samplesCount: number } } | undefined;
+    if (!k || !res?.latency) continue;
+    const h = createHistogram();
+    // tinybench samples are in ms; the histogram stores microseconds with 3 significant digits
+    for (const s of res.latency.samples ?? []) h.recordValue(Math.max(0, Math.round(s * 1000)));
+    const elapsedMs = (res.latency.samples ?? []).reduce((a, b) => a + b, 0);
+    o.results.addSeries(
+      { config: MICRO_CONFIG, variant: k.variant, schedule: k.schedule, op: k.op, value_bytes: k.value_bytes, clients: 1 },
+      0,
+      h,
+      undefined,
+      0,
+      { startEpochMs: start, endEpochMs: end, elapsedMs },
+    );
+    o.progress.log(`micro ${task.name}: ${h.totalCount} samples, mean ${(h.mean).toFixed(1)} us`);
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Charts of a report, as Vega-Lite specifications rendered to SVG at report time by Vega's
+ * server-side renderer (no browser, no network), and to PNG by resvg for papers and slides.
+ */
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { cellKeyString, histogramBins, type CsvRow, type ReportData } from './read.js';
+import { percentile, totalCount } from '../stats.js';
+
+/** A chart of the report: a name (file stem), a title, and its Vega-Lite spec. */
+export interface ChartSpec {
+  name: string;
+  title: string;
+  description: string;
+  spec: TopLevelSpec;
+}
+
+const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400, titleLimit: 400 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  title: { fontSize: 14 },
+};
+
+/** Renders a Vega-Lite spec to a standalone SVG document. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const vgSpec = compile(spec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logLevel: vega.Warn });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Renders an SVG document to PNG at `zoom` times its size. */
+export function renderPng(svg: string, zoom = 2): Buffer {
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: zoom },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
+  return r.render().asPng();
+}
+
+function series(r: { variant: string; schedule: string }): string {
+  return r.schedule && r.schedule !== 'none' ? `${r.variant}/${r.schedule}` : r.variant;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** Percentiles plotted for a cell with n samples: 10 per decade of 1/(1-p), up to 1/(1-p) = n. */
+export function plotPercentiles(n: number): number[] {
+  const out: number[] = [];
+  const decades = Math.max(1, Math.log10(Math.max(n, 10)));
+  for (let i = 0; i <= Math.floor(decades * 10); i++) {
+    const x = Math.pow(10, i / 10);
+    out.push(100 * (1 - 1 / x));
+  }
+  return out;
+}
+
+/** File-name-safe form of a label. */
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}
+
+/** HDR-style latency-by-percentile plots, one chart per configuration, one panel per op. */
+export function percentileCharts(data: ReportData): ChartSpec[] {
+  const charts: ChartSpec[] = [];
+  const configs = unique(data.latency.map((r) => r.config!));
+  for (const config of configs) {
+    const points: Record<string, unknown>[] = [];
+    for (const row of data.latency.filter((r) => r.config === config)) {
+      const key = { config, variant: row.variant!, schedule: row.schedule!, op: row.op!, value_bytes: Number(row.value_bytes), clients: Number(row.clients) };
+      const name = `${series(key)} ${key.value_bytes}B ${key.clients}c`;
+      const cell = data.cells.get(cellKeyString(key));
+      const bins = cell ? histogramBins(cell.ok) : [];
+      const n = totalCount(bins);
+      if (n > 0) {
+        for (const p of plotPercentiles(n)) {
+          const x = p === 0 ? 1 : 1 / (1 - p / 100);
+          points.push({ series: name, op: key.op, x, percentile: p, latency_ms: percentile(bins, Math.max(p, 1e-9)) / 1000 });
+        }
+      } else {
+        // no histograms: the percentiles of latency.csv
+        for (const [p, col] of [[50, 'p50_ms'], [90, 'p90_ms'], [99, 'p99_ms'], [99.9, 'p999_ms']] as const) {
+          const v = Number(row[col]);
+          if (Number.isFinite(v)) points.push({ series: name, op: key.op, x: 1 / (1 - p / 100), percentile: p, latency_ms: v });
+        }
+      }
+    }
+    if (points.length === 0) continue;
+    charts.push({
+      name: `latency-percentiles-${slug(config)}`,
+      title: `Latency by percentile: ${config}`,
+      description: 'HDR-style plot: x is 1/(1-p) on a log scale (50%, 90%, 99%, 99.9% ... evenly spaced); one line per variant/schedule, value size and clients.',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        config: CONFIG,
+        title: `Latency by percentile — ${config}`,
+        data: { values: points },
+        facet: { column: { field: 'op', type: 'nominal', title: 'operation' } },
+        spec: {
+          width: 300,
+          height: 220,
+          mark: { type: 'line', point: { size: 12 }, interpolate: 'step-after' },
+          encoding: {
+            x: {
+              field: 'x',
+              type: 'quantitative',
+              scale: { type: 'log' },
+              title: 'percentile (axis 1/(1-p), log)',
+              axis: { values: [2, 10, 100, 1000, 10000, 100000, 1000000], labelExpr: "format(100 * (1 - 1 / datum.value), '.4~f') + '%'" },
+            },
+            y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)' },
+            color: { field: 'series', type: 'nominal', title: 'variant', scale: { scheme: 'category20' } },
+          },
+        },
+        resolve: { scale: { y: 'independent' } },
+      } as TopLevelSpec,
+    });
+  }
+  return charts;
+}
+
+/** Bars of p50 and p99 per configuration, variant and op. */
+export function percentileBarsChart(data: ReportData): ChartSpec | null {
+  const values = data.latency.flatMap((r) =>
+    (['p50', 'p99'] as const).map((m) => ({
+      config: r.config,
+      series: `${series({ variant: r.variant!, schedule: r.schedule! })} ${r.value_bytes}B ${r.clients}c`,
+      op: r.op,
+      metric: m,
+      latency_ms: Number(r[`${m}_ms`]),
+    })),
+  ).filter((v) => Number.isFinite(v.latency_ms));
+  if (values.length === 0) return null;
+  return {
+    name: 'latency-p50-p99',
+    title: 'p50 and p99 latency per configuration',
+    description: 'One group of bars per configuration; panels by operation (rows: p50, p99).',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      config: CONFIG,
+      title: 'p50 and p99 latency per configuration',
+      data: { values },
+      facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'op', type: 'nominal', title: 'operation' } },
+      spec: {
+        width: { step: 12 },
+        height: 160,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'config', type: 'nominal', title: 'configuration', axis: { labelAngle: 0 } },
+          xOffset: { field: 'series', type: 'nominal' },
+          y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)' },
+          color: { field: 'series', type: 'nominal', title: 'variant, value size, clients', scale: { scheme: 'category20' } },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+/** Storage overhead per replica, peak and quiescent. */
+export function overheadChart(data: ReportData): ChartSpec | null {
+  const values = data.overhead
+    .map((r) => ({
+      config: r.config,
+      variant: r.variant,
+      replica: r.replica,
+      phase: r.phase,
+      overhead_ratio: Number(r.overhead_ratio),
+      stored_bytes: Number(r.stored_bytes),
+    }))
+    .filter((v) => Number.isFinite(v.overhead_ratio));
+  if (values.length === 0) return null;
+  return {
+    name: 'storage-overhead',
+    title: 'Storage overhead per replica',
+    description: 'Stored bytes / logical bytes on each replica, at the peak during the run and after quiescence.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      config: CONFIG,
+      title: 'Storage overhead per replica (stored / logical bytes)',
+      data: { values },
+      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'variant', type: 'nominal', title: 'variant' } },
+      spec: {
+        width: { step: 18 },
+        height: 140,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'replica', type: 'nominal', title: 'replica', axis: { labelAngle: 0 } },
+          xOffset: { field: 'phase', type: 'nominal', sort: ['peak', 'quiescent'] },
+          y: { field: 'overhead_ratio', type: 'quantitative', title: 'overhead ratio' },
+          color: { field: 'phase', type: 'nominal', title: 'phase', sort: ['peak', 'quiescent'] },
+        },
+      },
+      resolve: { scale: { x: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+const REQUEST_KINDS = ['puts', 'gets', 'lists', 'removes'] as const;
+
+/** Requests per logical operation, summed over replicas, by request kind. */
+export function requestsChart(data: ReportData): ChartSpec | null {
+  const values = data.requests.flatMap((r) =>
+    REQUEST_KINDS.map((k) => ({ config: r.config, variant: r.variant, op: r.op, replica: r.replica, request: k.slice(0, -1), count: Number(r[k]) })),
+  ).filter((v) => Number.isFinite(v.count));
+  if (values.length === 0) return null;
+  return {
+    name: 'requests-per-op',
+    title: 'Requests per operation',
+    description: 'Store requests per logical operation, summed over all replicas, by kind.',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      config: CONFIG,
+      title: 'Store requests per logical operation (all replicas)',
+      data: { values },
+      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'op', type: 'nominal', title: 'operation' } },
+      spec: {
+        width: { step: 60 },
+        height: 140,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'variant', type: 'nominal', title: 'variant', axis: { labelAngle: 0 } },
+          y: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'requests / op' },
+          color: { field: 'request', type: 'nominal', title: 'request', sort: ['put', 'get', 'list', 'remove'] },
+        },
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Columns of cost.csv that hold a cost per operation (named *cost*, *usd* or *price*, numeric). */
+export function costColumns(rows: CsvRow[]): string[] {
+  if (rows.length === 0) return [];
+  return Object.keys(rows[0]!).filter((c) => /cost|usd|price/i.test(c) && rows.some((r) => r[c] !== '' && Number.isFinite(Number(r[c]))));
+}
+
+/** Cost per operation from cost.csv, when it has an `op` column and a cost column. */
+export function costChart(data: ReportData): ChartSpec | null {
+  const rows = data.cost;
+  if (rows.length === 0 || !('op' in rows[0]!)) return null;
+  const cols = costColumns(rows);
+  const col = cols.find((c) => /op/i.test(c) && !/gb/i.test(c)) ?? cols[0];
+  if (!col) return null;
+  const values = rows
+    .map((r) => ({ config: r.config ?? '', variant: r.variant ?? '', op: r.op, value: Number(r[col]) }))
+    .filter((v) => Number.isFinite(v.value));
+  if (values.length === 0) return null;
+  return {
+    name: 'cost-per-op',
+    title: `Cost per operation (${col})`,
+    description: `The ${col} column of cost.csv.`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      config: CONFIG,
+      title: `Cost per operation (${col})`,
+      data: { values },
+      facet: { column: { field: 'op', type: 'nominal', title: 'operation' } },
+      spec: {
+        width: { step: 16 },
+        height: 160,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'config', type: 'nominal', title: 'configuration', axis: { labelAngle: -30 } },
+          xOffset: { field: 'variant', type: 'nominal' },
+          y: { field: 'value', type: 'quantitative', title: col },
+          color: { field: 'variant', type: 'nominal', title: 'variant' },
+        },
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/** Every chart of a report, in display order. */
+export function reportCharts(data: ReportData): ChartSpec[] {
+  return [
+    ...percentileCharts(data),
+    percentileBarsChart(data),
+    overheadChart(data),
+    requestsChart(data),
+    costChart(data),
+  ].filter((c): c is ChartSpec => c !== null);
+}

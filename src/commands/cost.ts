@@ -1,0 +1,38 @@
+/**
+ * `rkvs cost DIR [--prices FILE] [--config FILE]`: turns a report's requests.csv and overhead.csv
+ * into cost per million operations and per GB stored; writes DIR/cost.csv and prints it.
+ */
+import type { Command } from 'commander';
+import { loadConfigFile } from '../bench/config.js';
+import { writeCostCsv, type CostRow } from '../bench/cost.js';
+import { loadPricesFile, type PriceOverrides } from '../bench/prices.js';
+
+interface CostFlags {
+  prices?: string;
+  config?: string;
+}
+
+function costTable(rows: readonly CostRow[]): string {
+  const cols = ['config', 'variant', 'op', 'phase', 'value_bytes', 'requests_per_op', 'cost_per_million_ops', 'egress_per_million_ops', 'storage_per_logical_gb_month', 'currency'] as const;
+  const body = rows.map((r) => cols.map((c) => String(r[c] === '' ? '-' : r[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [fmt(cols), ...body.map(fmt)].join('\n');
+}
+
+export function registerCost(program: Command): void {
+  program
+    .command('cost')
+    .description('cost per million operations and per GB stored of a report (writes DIR/cost.csv)')
+    .argument('<dir>', 'report directory written by rkvs bench')
+    .option('--prices <file>', 'YAML/JSON price overrides (see docs/cost.md)')
+    .option('--config <file>', 'take price overrides from this configurations file (its prices: section)')
+    .action(async (dir: string, flags: CostFlags) => {
+      let overrides: PriceOverrides = {};
+      if (flags.config) overrides = { ...overrides, ...((await loadConfigFile(flags.config)).prices as PriceOverrides) };
+      if (flags.prices) overrides = { ...overrides, ...(await loadPricesFile(flags.prices)) };
+      const { file, rows, warnings } = await writeCostCsv(dir, overrides);
+      for (const w of warnings) process.stderr.write(`cost: ${w}\n`);
+      process.stdout.write(`${costTable(rows)}\n\nwrote ${file}\n`);
+    });
+}

@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile, chmod, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkHistory, parseHistory, partitionByRegister } from '../../src/check/index.js';
+import { LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS } from '../../src/bench/report/csv.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+async function rkvs(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, 'bin/rkvs.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CI: '1' },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+const header = (text: string) => text.split('\n')[0];
+const rows = (text: string) => text.trimEnd().split('\n').slice(1).map((l) => l.split(','));
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rkvs-bench-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('rkvs bench --suite quick (memory replicas) end to end', () => {
+  let dir: string;
+  let out: { code: number; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    out = await rkvs(['bench', '--suite', 'quick', '--out', tmp, '--history', '--seed', '11']);
+    const runs = await readdir(tmp);
+    expect(runs, out.stderr).toHaveLength(1);
+    dir = path.join(tmp, runs[0] as string);
+  });
+
+  it('exits 0, prints the summary and plain progress lines (not a TTY)', () => {
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/config\s+variant\s+schedule\s+op/);
+    expect(out.stdout).toMatch(/ok +copies per register at quiescence, one client: 2\.00 at every replica/);
+    expect(out.stderr).toMatch(/\[1\/5\] memory raw mixed 256B 2c: \d+ ok/);
+  });
+
+  it('names the run directory <YYYYMMDD-HHMMSS>-<suite>', () => {
+    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-quick$/);
+  });
+
+  it('writes every report file with its exact header', async () => {
+    const files = await readdir(dir);
+    for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'meta.json', 'history.jsonl', 'histograms'])
+      expect(files).toContain(f);
+    const latency = await readFile(path.join(dir, 'latency.csv'), 'utf8');
+    expect(header(latency)).toBe(LATENCY_COLUMNS.join(','));
+    expect(header(await readFile(path.join(dir, 'overhead.csv'), 'utf8'))).toBe(OVERHEAD_COLUMNS.join(','));
+    expect(header(await readFile(path.join(dir, 'requests.csv'), 'utf8'))).toBe(REQUESTS_COLUMNS.join(','));
+    expect(header(await readFile(path.join(dir, 'errors.csv'), 'utf8'))).toBe(ERRORS_COLUMNS.join(','));
+    const lr = rows(latency);
+    // raw (2 clients), regular and atomic (1 and 2 clients) x write, read
+    expect(lr).toHaveLength(10);
+    const variants = new Set(lr.map((r) => r[3]));
+    expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
+    for (const r of lr) {
+      expect(r[4]).toBe(r[3] === 'raw' ? 'none' : 'fast');
+      expect(Number(r[8])).toBeGreaterThan(0); // count
+      expect(Number(r[11])).toBeGreaterThan(0); // p50_ms
+    }
+    const total = lr.reduce((a, r) => a + Number(r[8]) + Number(r[9]), 0);
+    expect(total).toBe(5 * 40);
+  });
+
+  it('writes quiescent overhead of at least 2 copies per register for both register variants', async () => {
+    const o = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8'));
+    const q = o.filter((r) => r[4] === 'quiescent' && r[2] !== 'raw');
+    expect(q.length).toBe(6); // 2 variants x 3 replicas
+    for (const r of q) expect(Number(r[10])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('writes one .hgrm per latency row and mergeable encoded histograms', async () => {
+    const hgrm = await readdir(path.join(dir, 'histograms'));
+    expect(hgrm).toHaveLength(10);
+    expect(hgrm).toContain('memory_regular_fast_write_256B_2c.hgrm');
+    const lines = (await readFile(path.join(dir, 'histograms.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const l of lines) {
+      expect(Object.keys(l).sort()).toEqual(
+        ['clients', 'config', 'encoded', 'end_ms', 'op', 'outcome', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant'].sort(),
+      );
+      expect(l.unit).toBe('us');
+      expect(l.encoded).toMatch(/^HIST/);
+    }
+  });
+
+  it('writes meta.json with versions, seeds and times', async () => {
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
+    for (const k of ['run_id', 'suite', 'tool_version', 'git_commit', 'node', 'os', 'cpu', 'start', 'end', 'seeds', 'configurations', 'options'])
+      expect(meta).toHaveProperty(k);
+    expect(meta.suite).toBe('quick');
+    expect(meta.seeds.suite).toBe(11);
+    expect(meta.node).toBe(process.version);
+  });
+
+  it('writes a history that the regularity and linearizability checkers accept', async () => {
+    const ops = parseHistory(await readFile(path.join(dir, 'history.jsonl'), 'utf8'), 'history.jsonl');
+    // every operation of every cell, warm-up included: 5 cells x (40 + 8)
+    expect(ops.length).toBe(5 * 48);
+    for (const [variant, model] of [['regular', 'regular'], ['atomic', 'linearizable'], ['raw', 'linearizable']] as const) {
+      const mine = ops.filter((o) => o.register.startsWith(`memory/${variant}/`));
+      expect(mine.length).toBeGreaterThan(0);
+      expect(partitionByRegister(mine).size).toBeGreaterThan(1);
+      const v = checkHistory(mine, model);
+      expect(v.result, JSON.stringify(v).slice(0, 500)).toBe('ok');
+    }
+  });
+});
+
+describe('rkvs bench: bad input', () => {
+  it('unknown suite: one line, exit 2', async () => {
+    const r = await rkvs(['bench', '--suite', 'no-such-suite', '--out', tmp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown suite "no-such-suite".*quick/);
+  });
+
+  it('unknown variant: one line, exit 2', async () => {
+    const r = await rkvs(['bench', '--suite', 'quick', '--variants', 'raw,fancy', '--out', tmp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--variants: unknown value "fancy"; expected raw, regular, atomic');
+  });
+
+  it('unknown option: exit 2', async () => {
+    const r = await rkvs(['bench', '--fast-please']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--fast-please'");
+  });
+
+  it('invalid suite file: names the field, exit 2', async () => {
+    const f = path.join(tmp, 'bad-suite.json');
+    await writeFile(f, JSON.stringify({ name: 'bad', workloads: [{ name: 'w', mix: { write: 1 }, valueBytes: [1], registers: 0, ops: 1 }] }));
+    const r = await rkvs(['bench', '--suite', f, '--out', tmp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/workloads\.0\.registers/);
+  });
+
+  it('report directory not writable: one line, exit 2', async () => {
+    const ro = path.join(tmp, 'read-only');
+    await mkdir(ro);
+    await chmod(ro, 0o500);
+    const blocker = path.join(tmp, 'a-file');
+    await writeFile(blocker, 'x');
+    const r = await rkvs(['bench', '--suite', 'quick', '--out', path.join(blocker, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--out: cannot write reports to .*choose a writable directory/);
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/adapters/memory.js';
+import { StoreError } from '../../src/errors.js';
+import { memoryConfiguration } from '../../src/bench/configurations.js';
+import { redact } from '../../src/bench/meta.js';
+import { planCells, runBench } from '../../src/bench/orchestrate.js';
+import { createProgress } from '../../src/bench/progress.js';
+import { makeRunId } from '../../src/bench/run-dir.js';
+import { parseSuite } from '../../src/bench/suite.js';
+import type { ConfigurationHandle } from '../../src/bench/types.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rkvs-orch-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const suite = parseSuite(
+  {
+    name: 't',
+    variants: ['raw', 'regular'],
+    schedules: ['fast', 'classic'],
+    repeat: 2,
+    sampleMs: 0,
+    workloads: [{ name: 'w', mix: { write: 1, read: 1 }, valueBytes: [32, 64], registers: 4, clients: [1, 2], ops: 10 }],
+  },
+  'inline',
+);
+
+describe('planning', () => {
+  it('expands variants x schedules x sizes x clients x repeats; raw has schedule none', () => {
+    const cells = planCells(suite, {});
+    // raw: 2 sizes x 2 clients; regular: 2 schedules x 2 sizes x 2 clients; each twice
+    expect(cells).toHaveLength((4 + 8) * 2);
+    expect(cells.filter((c) => c.variant === 'raw').every((c) => c.schedule === 'none')).toBe(true);
+    // without --interleave a cell's repetitions run back to back
+    expect(cells[0]?.repeat).toBe(0);
+    expect(cells[1]?.repeat).toBe(1);
+  });
+
+  it('--interleave runs every variant once per repetition, in turn', () => {
+    const cells = planCells(suite, { interleave: true });
+    const half = cells.length / 2;
+    expect(cells.slice(0, half).every((c) => c.repeat === 0)).toBe(true);
+    expect(cells.slice(half).every((c) => c.repeat === 1)).toBe(true);
+    expect(new Set(cells.slice(0, half).map((c) => c.variant))).toEqual(new Set(['raw', 'regular']));
+  });
+
+  it('flags override variants, schedules, clients and repeat', () => {
+    const cells = planCells(suite, { variants: ['regular'], schedules: ['classic'], clients: 3, repeat: 1 });
+    expect(cells).toHaveLength(2);
+    expect(cells.every((c) => c.variant === 'regular' && c.schedule === 'classic' && c.clients === 3)).toBe(true);
+  });
+});
+
+describe('suite validation', () => {
+  it('names the bad field and how to fix it', () => {
+    expect(() => parseSuite({ name: 'x', variants: ['fancy'] }, 'f.json')).toThrow(/suite f\.json: variants\.0:/);
+    expect(() => parseSuite({ name: 'x', workloads: [{ name: 'w', mix: { write: 1 }, valueBytes: [1], registers: 1 }] }, 'f')).toThrow(
+      /give ops or durationS/,
+    );
+    expect(() => parseSuite({ name: 'x', bogus: 1 }, 'f')).toThrow(/bogus/);
+  });
+});
+
+describe('runBench', () => {
+  it('keeps going when a configuration has an unreachable replica, reports one line, writes the rest', async () => {
+    const broken: ConfigurationHandle = {
+      name: 'broken',
+      describe: () => ({ name: 'broken', secretAccessKey: 'hunter2' }),
+      async open() {
+        const down = Object.assign(createMemoryStore({ name: 'down' }), {
+          list: async (prefix: string) => {
+            throw new StoreError({ kind: 'Unavailable', store: 'down', op: 'list', key: prefix, detail: 'connect ECONNREFUSED 127.0.0.1:9' });
+          },
+        });
+        return { replicas: [createMemoryStore({ name: 'a' }), down, createMemoryStore({ name: 'c' })], t: 1, close: async () => {} };
+      },
+    };
+    const lines: string[] = [];
+    const out = await runBench({
+      suite: parseSuite({ ...suite, repeat: 1, variants: ['raw'] }, 'inline'),
+      configurations: [broken, memoryConfiguration({ name: 'mem' })],
+      outDir: tmp,
+      progress: createProgress({ mode: 'quiet', stream: { write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream }),
+      now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
+    });
+    expect(out.runId).toBe('20260102-030405-t');
+    expect(out.failures).toHaveLength(1);
+    expect(out.failures[0]).toMatch(/^configuration broken: replica down is unreachable \(Unavailable: .*ECONNREFUSED.*\); check its endpoint/);
+    const latency = await readFile(path.join(out.dir, 'latency.csv'), 'utf8');
+    expect(latency).toContain(',mem,raw,none,');
+    expect(latency).not.toContain(',broken,');
+    const meta = JSON.parse(await readFile(path.join(out.dir, 'meta.json'), 'utf8'));
+    expect(meta.configurations[0].secretAccessKey).toBe('***');
+    expect(meta.failures).toHaveLength(1);
+  });
+});
+
+describe('meta', () => {
+  it('redacts secrets and URL credentials, keeps the rest', () => {
+    expect(
+      redact({ endpoint: 'https://user:pw@host/x', accountKey: 'k', nested: [{ token: 't', bucket: 'b' }], password: '' }),
+    ).toEqual({ endpoint: 'https://user:***@host/x', accountKey: '***', nested: [{ token: '***', bucket: 'b' }], password: '' });
+  });
+  it('run ids are UTC timestamps plus the suite name', () => {
+    expect(makeRunId('default', new Date(Date.UTC(2026, 10, 23, 9, 8, 7)))).toBe('20261123-090807-default');
+  });
+});
