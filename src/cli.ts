@@ -10,6 +10,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCheck } from './commands/check.js';
 import { registerClean } from './commands/clean.js';
 import { registerCompare } from './commands/compare.js';
+import { registerCost } from './commands/cost.js';
 import { registerEmulators } from './commands/emulators.js';
 import { registerMerge } from './commands/merge.js';
 import { registerProbe } from './commands/probe.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerClean(program);
   registerCompare(program);
+  registerCost(program);
   registerReport(program);
   registerSimulate(program);
   registerMerge(program);

@@ -89,10 +89,12 @@ export class QuorumError extends StoreError {
     failures: readonly ReplicaFailure[];
     aborted?: boolean;
     cause?: unknown;
+    /** Unavailable (default) when too few replicas answered; Timeout when the caller's signal ended the wait. */
+    kind?: 'Unavailable' | 'Timeout';
   }) {
     const perReplica = init.failures.map((f) => `${f.replica}: ${describeCause(f.error)}`).join('; ');
     super({
-      kind: 'Unavailable',
+      kind: init.kind ?? 'Unavailable',
       store: init.store,
       op: init.op,
       key: init.key,

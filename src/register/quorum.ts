@@ -7,6 +7,7 @@
  * No timers and no randomness: everything is driven by the settlement of the replicas' promises, so a
  * deterministic scheduler that controls those promises controls the whole register.
  */
+import { setMaxListeners } from 'node:events';
 import { QuorumError, StoreError, type ReplicaFailure } from '../errors.js';
 import type { Store } from '../store.js';
 
@@ -24,6 +25,8 @@ export class ReplicaSet {
     readonly storeName: string,
   ) {
     this.n = replicas.length;
+    // every call in flight (lingering ones included) listens to this signal: no listener cap
+    setMaxListeners(0, this.closer.signal);
   }
 
   /** Fires when the client is closed; every replica call carries it. */
@@ -228,10 +231,8 @@ export function quorumError(
     failures,
     aborted,
     cause: aborted ? signal?.reason : undefined,
-  });
-  if (aborted) {
     // The Store contract: a call that ended because its signal fired has kind Timeout.
-    Object.defineProperty(err, 'kind', { value: 'Timeout', enumerable: true });
-  }
+    kind: aborted ? 'Timeout' : 'Unavailable',
+  });
   return err;
 }

@@ -54,10 +54,63 @@ function newest(entries: readonly TempEntry[]): TempEntry | null {
   return best;
 }
 
+/**
+ * One temporary-key put of this client (a write's own key or an atomic read's write-back) that has not
+ * settled at every replica yet.
+ */
+interface OwnPut {
+  ts: Timestamp;
+  key: string;
+  /** Per replica: the put has not settled there yet. */
+  inflight: boolean[];
+  /** Per replica: a later write's GC there wants the key removed once the put settles. */
+  removeOnSettle: boolean[];
+}
+
+/**
+ * This client's temporary-key puts still in flight, per register. A later write's list at replica x
+ * can be answered before such a put lands at x; the later write's GC then does not see the key, and
+ * without this record it would stay behind as a third copy after quiescence. The later write removes
+ * it at x itself, under the same rule as every GC removal: only once x acknowledged the later (larger)
+ * key, so x's largest temporary key never decreases.
+ */
+class OwnPuts {
+  private readonly byRegister = new Map<string, Set<OwnPut>>();
+
+  constructor(private readonly rs: ReplicaSet) {}
+
+  /** Records a put of `key` issued to all n replicas; call the returned function as each settles. */
+  track(reg: string, key: string, ts: Timestamp): (i: number) => void {
+    const put: OwnPut = { ts, key, inflight: new Array<boolean>(this.rs.n).fill(true), removeOnSettle: new Array<boolean>(this.rs.n).fill(false) };
+    let set = this.byRegister.get(reg);
+    if (set === undefined) this.byRegister.set(reg, (set = new Set()));
+    set.add(put);
+    let left = this.rs.n;
+    return (i: number) => {
+      if (!put.inflight[i]) return;
+      put.inflight[i] = false;
+      if (put.removeOnSettle[i] && !this.rs.closed) this.rs.call(i, (store, signal) => store.remove(put.key, { signal }), () => undefined);
+      if (--left === 0) {
+        set.delete(put);
+        if (set.size === 0 && this.byRegister.get(reg) === set) this.byRegister.delete(reg);
+      }
+    };
+  }
+
+  /** Per replica, the puts of `reg` in flight there right now (taken just before a write lists). */
+  inflightAt(reg: string): OwnPut[][] {
+    const out: OwnPut[][] = Array.from({ length: this.rs.n }, () => []);
+    for (const p of this.byRegister.get(reg) ?? []) for (let i = 0; i < this.rs.n; i++) if (p.inflight[i]) out[i]?.push(p);
+    return out;
+  }
+}
+
 /** Per-replica GC of one write: remove the keys x listed below ts once x acked tempKey(ts) and the eternal put reached q. */
 class WriteGc {
   ts: Timestamp | null = null;
   eternalAtQuorum = false;
+  /** Per replica: this client's own puts that were in flight when this write listed there. */
+  ownInflight: OwnPut[][] = [];
   readonly listed: (TempEntry[] | undefined)[];
   readonly acked: boolean[];
   readonly done: boolean[];
@@ -86,6 +139,12 @@ class WriteGc {
     if (this.rs.closed) return;
     this.done[i] = true;
     const below = listed.filter((e) => compareTs(e.ts, ts) < 0);
+    // own older keys the listing may have missed because their put was still on its way to x
+    const unseen = (this.ownInflight[i] ?? []).filter((p) => compareTs(p.ts, ts) < 0 && !listed.some((e) => compareTs(e.ts, p.ts) === 0));
+    for (const p of unseen) {
+      if (p.inflight[i]) p.removeOnSettle[i] = true;
+      else below.push({ ts: p.ts, key: p.key, tombstone: false });
+    }
     let left = below.length;
     const oneDone = () => {
       if (--left > 0) return;
@@ -111,6 +170,7 @@ export class RegisterClient {
   readonly gc: GcMode;
   readonly policy: RegisterPolicy;
   private readonly operationTimeoutMs?: number;
+  private readonly ownPuts: OwnPuts;
 
   constructor(cfg: RegisterClientConfig) {
     this.rs = cfg.rs;
@@ -123,6 +183,7 @@ export class RegisterClient {
     this.gc = cfg.gc;
     this.policy = cfg.policy;
     this.operationTimeoutMs = cfg.operationTimeoutMs;
+    this.ownPuts = new OwnPuts(cfg.rs);
   }
 
   /** The signal an operation waits under: the caller's, the operation timeout and close. */
@@ -149,6 +210,7 @@ export class RegisterClient {
     const payload = tombstone ? EMPTY : value.slice(); // lingering puts must not see the caller reuse its buffer
     const w = new Waiter();
     const gc = new WriteGc(this.rs, this.policy.gcWaitsForOwnAck, w);
+    gc.ownInflight = this.ownPuts.inflightAt(reg);
 
     // Round 1: timestamp.
     const lists = new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w, (i, o) => {
@@ -174,13 +236,16 @@ export class RegisterClient {
       value: payload,
       ...(isHashedRegister(reg) ? { name: register } : {}),
     });
-    const putTemp = () =>
-      new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(tk, payload, { signal: sig }), w, (i, o) => {
+    const putTemp = () => {
+      const settledAt = this.ownPuts.track(reg, tk, ts);
+      return new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(tk, payload, { signal: sig }), w, (i, o) => {
+        settledAt(i);
         if (o.ok) {
           gc.acked[i] = true;
           gc.tryAt(i);
         }
       });
+    };
     const putEternal = () => {
       const r: Round<void> = new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(eternalKey(reg), eternalBytes, { signal: sig }), w, () => {
         if (!gc.eternalAtQuorum && r.ok >= this.q) {
@@ -376,7 +441,8 @@ export class RegisterClient {
       if (this.schedule === 'classic' || seenAt < q) {
         const key = tempKey(reg, ts, chosen.tombstone);
         const bytes = chosen.tombstone ? EMPTY : chosen.value.slice();
-        const wb = new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(key, bytes, { signal: sig }), w);
+        const settledAt = this.ownPuts.track(reg, key, ts);
+        const wb = new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(key, bytes, { signal: sig }), w, (i) => settledAt(i));
         await this.awaitQuorum(w, wb, signal);
         rounds += 1;
         wroteBack = true;

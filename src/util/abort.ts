@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { StoreError, type StoreOp } from '../errors.js';
 
 /** Where a call is made, for building errors. */
@@ -61,5 +62,8 @@ export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal 
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   if (present.length === 0) return undefined;
   if (present.length === 1) return present[0];
-  return AbortSignal.any(present);
+  const any = AbortSignal.any(present);
+  // one operation's many replica calls all listen to it: no listener cap
+  setMaxListeners(0, any);
+  return any;
 }
