@@ -11,7 +11,8 @@ import {
 import { ConfigError, StoreError } from '../errors.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
-import { findNodeErrorCode, missingBucketError, raceSignal, relabel, toStoreError, type WireFailure } from './errors-map.js';
+import { BucketGate } from './bucket-gate.js';
+import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface AzureBlobStoreOptions {
   /** Container holding the keys (3-63 lowercase letters, digits and dashes). */
@@ -92,9 +93,7 @@ export class AzureBlobStore implements Store {
   readonly container: string;
   readonly containerClient: ContainerClient;
   private readonly createIfMissing: boolean;
-  private bucketReady: Promise<void> | undefined;
-  private bucketChecked = false;
-  private closed = false;
+  private readonly gate: BucketGate;
 
   constructor(opts: AzureBlobStoreOptions) {
     if (!opts || typeof opts.container !== 'string' || opts.container.length === 0) {
@@ -112,6 +111,7 @@ export class AzureBlobStore implements Store {
     }
     this.container = opts.container;
     this.name = opts.name ?? `azure:${opts.container}`;
+    this.gate = new BucketGate(this.name, this.container, () => this.checkContainer());
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     const pipeline: StoragePipelineOptions = {
       retryOptions: {
@@ -145,8 +145,7 @@ export class AzureBlobStore implements Store {
   private fail(e: unknown, site: CallSite, signal?: AbortSignal): StoreError {
     const f = wireFailure(e);
     if (f.code === 'ContainerNotFound') {
-      this.bucketReady = undefined;
-      this.bucketChecked = false;
+      this.gate.forget();
       if (!signal?.aborted) return this.missing(site, e);
     }
     return toStoreError(e, site, f, { signal });
@@ -157,14 +156,7 @@ export class AzureBlobStore implements Store {
    * Called by the first operation; call it yourself to fail fast at start-up.
    */
   ensureBucket(opts?: CallOptions): Promise<void> {
-    if (!this.bucketReady) {
-      const p = this.checkContainer();
-      this.bucketReady = p;
-      p.catch(() => {
-        if (this.bucketReady === p) this.bucketReady = undefined;
-      });
-    }
-    return raceSignal(this.bucketReady, opts?.signal, { store: this.name, op: 'ensureBucket', key: this.container });
+    return this.gate.ensure(opts?.signal);
   }
 
   private async checkContainer(): Promise<void> {
@@ -175,7 +167,6 @@ export class AzureBlobStore implements Store {
       } else {
         await this.containerClient.getProperties();
       }
-      this.bucketChecked = true;
     } catch (e) {
       const f = wireFailure(e);
       if (f.status === 404 || f.code === 'ContainerNotFound') throw this.missing(site, e);
@@ -183,17 +174,8 @@ export class AzureBlobStore implements Store {
     }
   }
 
-  private async begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    throwIfAborted(signal, site);
-    if (this.closed) {
-      throw new StoreError({ ...site, kind: 'Unavailable', retryable: false, detail: 'the store is closed' });
-    }
-    if (this.bucketChecked) return;
-    try {
-      await raceSignal(this.ensureBucket(), signal, site);
-    } catch (e) {
-      throw relabel(e, site);
-    }
+  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
+    return this.gate.begin(site, signal);
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
@@ -269,7 +251,7 @@ export class AzureBlobStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.gate.close();
   }
 }
 

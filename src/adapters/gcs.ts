@@ -11,7 +11,8 @@ import { IdempotencyStrategy, Storage, type Bucket, type StorageOptions } from '
 import { ConfigError, StoreError } from '../errors.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { abortError, sleep, throwIfAborted, type CallSite } from '../util/abort.js';
-import { findNodeErrorCode, missingBucketError, raceSignal, relabel, toStoreError, type WireFailure } from './errors-map.js';
+import { BucketGate } from './bucket-gate.js';
+import { findNodeErrorCode, missingBucketError, raceSignal, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface GcsStoreOptions {
   /** Bucket holding the keys. */
@@ -67,9 +68,7 @@ export class GcsStore implements Store {
   private readonly apiEndpoint: string | undefined;
   private readonly requestTimeoutMs: number;
   private readonly maxAttempts: number;
-  private bucketReady: Promise<void> | undefined;
-  private bucketChecked = false;
-  private closed = false;
+  private readonly gate: BucketGate;
 
   constructor(opts: GcsStoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -88,6 +87,7 @@ export class GcsStore implements Store {
     }
     this.bucketName = opts.bucket;
     this.name = opts.name ?? `gcs:${opts.bucket}`;
+    this.gate = new BucketGate(this.name, this.bucketName, () => this.checkBucket());
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.customEndpoint = opts.apiEndpoint !== undefined || !!process.env.STORAGE_EMULATOR_HOST;
     const so: StorageOptions = {
@@ -127,8 +127,7 @@ export class GcsStore implements Store {
   private fail(e: unknown, site: CallSite, signal?: AbortSignal): StoreError {
     const f = wireFailure(e);
     if (!signal?.aborted && isMissingBucket(f)) {
-      this.bucketReady = undefined;
-      this.bucketChecked = false;
+      this.gate.forget();
       return this.missing(site, e);
     }
     return toStoreError(e, site, f, { signal });
@@ -139,14 +138,7 @@ export class GcsStore implements Store {
    * Called by the first operation; call it yourself to fail fast at start-up.
    */
   ensureBucket(opts?: CallOptions): Promise<void> {
-    if (!this.bucketReady) {
-      const p = this.checkBucket();
-      this.bucketReady = p;
-      p.catch(() => {
-        if (this.bucketReady === p) this.bucketReady = undefined;
-      });
-    }
-    return raceSignal(this.bucketReady, opts?.signal, { store: this.name, op: 'ensureBucket', key: this.bucketName });
+    return this.gate.ensure(opts?.signal);
   }
 
   private async bucketExists(site: CallSite): Promise<boolean> {
@@ -183,7 +175,6 @@ export class GcsStore implements Store {
   private async checkBucket(): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucketName };
     if (await this.bucketExists(site)) {
-      this.bucketChecked = true;
       return;
     }
     if (!this.createIfMissing) throw this.missing(site);
@@ -206,20 +197,10 @@ export class GcsStore implements Store {
         throw toStoreError(e, { ...site, op: 'createBucket' }, f);
       }
     }
-    this.bucketChecked = true;
   }
 
-  private async begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    throwIfAborted(signal, site);
-    if (this.closed) {
-      throw new StoreError({ ...site, kind: 'Unavailable', retryable: false, detail: 'the store is closed' });
-    }
-    if (this.bucketChecked) return;
-    try {
-      await raceSignal(this.ensureBucket(), signal, site);
-    } catch (e) {
-      throw relabel(e, site);
-    }
+  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
+    return this.gate.begin(site, signal);
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
@@ -383,7 +364,7 @@ export class GcsStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.gate.close();
   }
 }
 

@@ -15,7 +15,8 @@ import {
 import { ConfigError, StoreError } from '../errors.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
-import { findNodeErrorCode, missingBucketError, raceSignal, relabel, toStoreError, type WireFailure } from './errors-map.js';
+import { BucketGate } from './bucket-gate.js';
+import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface S3StoreOptions {
   /** Bucket holding the keys. */
@@ -90,9 +91,7 @@ export class S3Store implements Store {
   readonly client: S3Client;
   private readonly createIfMissing: boolean;
   private readonly region: string;
-  private bucketReady: Promise<void> | undefined;
-  private bucketChecked = false;
-  private closed = false;
+  private readonly gate: BucketGate;
 
   constructor(opts: S3StoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -114,6 +113,7 @@ export class S3Store implements Store {
     }
     this.bucket = opts.bucket;
     this.name = opts.name ?? `s3:${opts.bucket}`;
+    this.gate = new BucketGate(this.name, this.bucket, () => this.checkBucket());
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const custom = opts.endpoint !== undefined || !!(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
@@ -146,17 +146,10 @@ export class S3Store implements Store {
   private fail(e: unknown, site: CallSite, signal?: AbortSignal): StoreError {
     const f = wireFailure(e);
     if (f.code === 'NoSuchBucket') {
-      this.bucketReady = undefined;
-      this.bucketChecked = false;
+      this.gate.forget();
       return missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, e);
     }
     return toStoreError(e, site, f, { signal });
-  }
-
-  private checkOpen(site: CallSite): void {
-    if (this.closed) {
-      throw new StoreError({ ...site, kind: 'Unavailable', retryable: false, detail: 'the store is closed' });
-    }
   }
 
   /**
@@ -164,22 +157,13 @@ export class S3Store implements Store {
    * Called by the first operation; call it yourself to fail fast at start-up.
    */
   ensureBucket(opts?: CallOptions): Promise<void> {
-    if (!this.bucketReady) {
-      // Shared by concurrent first calls, so it does not use any one caller's signal.
-      const p = this.checkBucket();
-      this.bucketReady = p;
-      p.catch(() => {
-        if (this.bucketReady === p) this.bucketReady = undefined; // try again next call
-      });
-    }
-    return raceSignal(this.bucketReady, opts?.signal, { store: this.name, op: 'ensureBucket', key: this.bucket });
+    return this.gate.ensure(opts?.signal);
   }
 
   private async checkBucket(signal?: AbortSignal): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucket };
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
-      this.bucketChecked = true;
       return;
     } catch (e) {
       const f = wireFailure(e);
@@ -192,26 +176,17 @@ export class S3Store implements Store {
       await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: constraint }), {
         abortSignal: signal,
       });
-      this.bucketChecked = true;
     } catch (e) {
       const f = wireFailure(e);
       if (f.code === 'BucketAlreadyOwnedByYou' || f.code === 'BucketAlreadyExists') {
-        this.bucketChecked = true;
         return;
       }
       throw toStoreError(e, { ...site, op: 'createBucket' }, f, { signal });
     }
   }
 
-  private async begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    throwIfAborted(signal, site);
-    this.checkOpen(site);
-    if (this.bucketChecked) return;
-    try {
-      await raceSignal(this.ensureBucket(), signal, site);
-    } catch (e) {
-      throw relabel(e, site);
-    }
+  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
+    return this.gate.begin(site, signal);
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
@@ -297,8 +272,7 @@ export class S3Store implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.gate.close()) return;
     this.client.destroy();
   }
 }
