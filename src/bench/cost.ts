@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, describeCause } from '../errors.js';
+import type { RequestCounts } from './requests.js';
 import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from './prices.js';
 
 /** Bytes in the GB the providers bill. */
@@ -43,18 +44,12 @@ export const COST_COLUMNS = [
 export type CostRow = Record<(typeof COST_COLUMNS)[number], string | number>;
 
 /** One row of requests.csv (numbers parsed). */
-export interface RequestsRow {
+export interface RequestsRow extends RequestCounts {
   run_id: string;
   config: string;
   variant: string;
   op: string;
   replica: string;
-  puts: number;
-  gets: number;
-  lists: number;
-  removes: number;
-  bytes_up: number;
-  bytes_down: number;
 }
 
 /** One row of overhead.csv (the fields cost needs). */
@@ -94,7 +89,7 @@ export function priceKeyForLabel(label: string, replicas: readonly ReplicaPricin
   if (/\bs3\b|aws|minio/.test(l)) return 's3';
   if (/azure|azurite|blob/.test(l)) return 'azure';
   if (/gcs|google|gcp/.test(l)) return 'gcs';
-  if (/memory|\bfs\b|local/.test(l)) return 'local';
+  if (/memory|\bmem\d*\b|\bfs\b|local/.test(l)) return 'local';
   return undefined;
 }
 

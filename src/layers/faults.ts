@@ -14,7 +14,7 @@ import { ConfigError, ERROR_KINDS, StoreError, type ErrorKind, type StoreOp } fr
 import { STORE_OPS, type CallOptions, type Layer, type Store } from '../store.js';
 import type { CallSite } from '../util/abort.js';
 import { Random } from '../util/random.js';
-import { ForwardingStore } from './forwarding.js';
+import { InterceptingStore } from './forwarding.js';
 import { PendingWaits } from './latency.js';
 
 /** How a crashed store behaves: `hang` (no answer until the call is aborted) or `fail` (Unavailable at once). */
@@ -117,7 +117,7 @@ function checkMode(m: unknown, where: string): CrashMode {
 }
 
 /** A store that fails on purpose. Build it with `faults({...})`. */
-export class FaultyStore extends ForwardingStore {
+export class FaultyStore extends InterceptingStore {
   private readonly random: Random;
   private readonly waits = new PendingWaits();
   private readonly errorOps: ReadonlySet<StoreOp>;
@@ -143,7 +143,7 @@ export class FaultyStore extends ForwardingStore {
     return this.waits.hang(signal, site);
   }
 
-  private async around<T>(op: StoreOp, key: string, opts: CallOptions | undefined, call: () => Promise<T>): Promise<T> {
+  protected override async around<T>(op: StoreOp, key: string, opts: CallOptions | undefined, call: () => Promise<T>): Promise<T> {
     const site = { store: this.name, op, key };
     const signal = opts?.signal;
     if (this.state.crashed) return this.crashedCall(site, signal);
@@ -171,22 +171,6 @@ export class FaultyStore extends ForwardingStore {
     }
     if (strike === 'after') throw transient();
     return result;
-  }
-
-  override put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    return this.around('put', key, opts, () => this.inner.put(key, value, opts));
-  }
-
-  override get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    return this.around('get', key, opts, () => this.inner.get(key, opts));
-  }
-
-  override list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    return this.around('list', prefix, opts, () => this.inner.list(prefix, opts));
-  }
-
-  override remove(key: string, opts?: CallOptions): Promise<void> {
-    return this.around('remove', key, opts, () => this.inner.remove(key, opts));
   }
 
   /** Releases hung calls (they reject with a Timeout error) and closes the inner store. */

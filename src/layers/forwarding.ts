@@ -1,3 +1,4 @@
+import type { StoreOp } from '../errors.js';
 import type { CallOptions, Store, StoreCapabilities } from '../store.js';
 
 /**
@@ -36,5 +37,30 @@ export class ForwardingStore implements Store {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/**
+ * Base class of a layer that does the same thing around every data call (put, get, list, remove):
+ * it implements `around`, which receives the call type, the key (the prefix for `list`), the call
+ * options and a function that makes the inner call.
+ */
+export abstract class InterceptingStore extends ForwardingStore {
+  protected abstract around<T>(op: StoreOp, key: string, opts: CallOptions | undefined, call: () => Promise<T>): Promise<T>;
+
+  override put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
+    return this.around('put', key, opts, () => this.inner.put(key, value, opts));
+  }
+
+  override get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
+    return this.around('get', key, opts, () => this.inner.get(key, opts));
+  }
+
+  override list(prefix: string, opts?: CallOptions): Promise<string[]> {
+    return this.around('list', prefix, opts, () => this.inner.list(prefix, opts));
+  }
+
+  override remove(key: string, opts?: CallOptions): Promise<void> {
+    return this.around('remove', key, opts, () => this.inner.remove(key, opts));
   }
 }

@@ -2,22 +2,10 @@
  * Access to the register (src/register) for simulations. The register module is loaded at run
  * time, so the simulation engine depends only on the agreed API written here.
  */
+import type { Timestamp, Variant, Schedule, ReadResult } from '../register/index.js';
 import type { CallOptions, Store } from '../store.js';
 
-export interface Timestamp {
-  num: number;
-  clientId: string;
-}
-export type Variant = 'regular' | 'atomic';
-export type Schedule = 'classic' | 'fast';
-
-export interface ReadResult {
-  ts: Timestamp | null;
-  value: Uint8Array | null;
-  tombstone: boolean;
-  rounds: number;
-  wroteBack: boolean;
-}
+export type { Timestamp, Variant, Schedule, ReadResult } from '../register/index.js';
 
 /** The part of `RobustStore` the simulations use. */
 export interface SimRegisterClient {

@@ -8,20 +8,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/histogram.js';
+import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS } from '../bench/report/csv.js';
 import type { ReplicaCounters } from './replica.js';
 
-export const LATENCY_COLUMNS = [
-  'run_id', 'suite', 'config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'count', 'errors',
-  'mean_ms', 'p50_ms', 'p90_ms', 'p99_ms', 'p999_ms', 'max_ms', 'ops_per_s',
-] as const;
-export const OVERHEAD_COLUMNS = [
-  'run_id', 'config', 'variant', 'replica', 'phase', 'registers', 'value_bytes', 'objects', 'stored_bytes',
-  'logical_bytes', 'copies_per_register', 'overhead_ratio',
-] as const;
-export const REQUESTS_COLUMNS = [
-  'run_id', 'config', 'variant', 'op', 'replica', 'puts', 'gets', 'lists', 'removes', 'bytes_up', 'bytes_down',
-] as const;
-export const ERRORS_COLUMNS = ['run_id', 'config', 'variant', 'schedule', 'op', 'kind', 'count'] as const;
+// the same report schema as `rkvs bench`, so compare, report and merge read simulations too
+export { LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS };
 export const TIMESERIES_COLUMNS = ['run_id', 'config', 'time_ms', 'replica', 'objects', 'stored_bytes', 'concurrent_writes', 'bound'] as const;
 
 type Row = Record<string, string | number>;

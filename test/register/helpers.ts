@@ -1,6 +1,6 @@
 /** Test doubles and fixtures for the register tests. */
 import { createMemoryStore, type MemoryStore } from '../../src/adapters/memory.js';
-import { ForwardingStore } from '../../src/layers/forwarding.js';
+import { InterceptingStore } from '../../src/layers/forwarding.js';
 import type { CallOptions, Store } from '../../src/store.js';
 import { abortError } from '../../src/util/abort.js';
 import { parseKey } from '../../src/register/keys.js';
@@ -20,7 +20,7 @@ interface Held {
  * or at the `response` (it took effect, the answer is held). Held calls are released by the test, and
  * reject when their signal fires. Every call is logged.
  */
-export class GateStore extends ForwardingStore {
+export class GateStore extends InterceptingStore {
   private rules: { pred: Pred; phase: 'request' | 'response' }[] = [];
   readonly held: Held[] = [];
   readonly log: { op: Op; key: string }[] = [];
@@ -79,7 +79,7 @@ export class GateStore extends ForwardingStore {
     });
   }
 
-  private async around<T>(op: Op, key: string, opts: CallOptions | undefined, call: () => Promise<T>): Promise<T> {
+  protected override async around<T>(op: Op, key: string, opts: CallOptions | undefined, call: () => Promise<T>): Promise<T> {
     this.log.push({ op, key });
     await this.gate(op, key, 'request', opts?.signal);
     const r = await call();
@@ -89,16 +89,7 @@ export class GateStore extends ForwardingStore {
 
   override put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
     const copy = value.slice();
-    return this.around('put', key, opts, () => this.inner.put(key, copy, opts));
-  }
-  override get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    return this.around('get', key, opts, () => this.inner.get(key, opts));
-  }
-  override list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    return this.around('list', prefix, opts, () => this.inner.list(prefix, opts));
-  }
-  override remove(key: string, opts?: CallOptions): Promise<void> {
-    return this.around('remove', key, opts, () => this.inner.remove(key, opts));
+    return super.put(key, copy, opts);
   }
 }
 

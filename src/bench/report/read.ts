@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../errors.js';
 import { decodeHistogram, mergeHistograms, type Histogram } from '../histogram.js';
+import type { CellKey } from '../results.js';
 import type { Bin } from '../stats.js';
 
 /** A CSV row: column name to cell text. */
@@ -16,14 +17,7 @@ export type CsvRow = Record<string, string>;
 /** The columns that identify one measured cell in every report. */
 export const CELL_KEY_COLUMNS = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients'] as const;
 
-export interface CellKey {
-  config: string;
-  variant: string;
-  schedule: string;
-  op: string;
-  value_bytes: number;
-  clients: number;
-}
+export type { CellKey };
 
 /** A stable string for a cell key (used to match rows across reports). */
 export function cellKeyString(k: CellKey): string {
