@@ -10,7 +10,7 @@ import { createFsStore } from '../adapters/fs.js';
 import { latency, type LatencyOptions } from '../layers/latency.js';
 import { prefixed } from '../layers/prefix.js';
 import type { AzureBlobStoreOptions } from '../adapters/azure-blob.js';
-import type { EmulatorKind, RunningEmulators } from '../emulators/index.js';
+import type { EmulatorKind, RunningEmulator, RunningEmulators } from '../emulators/index.js';
 import type { LatencyModelSpec, ReplicaSpec } from './config-schema.js';
 
 export type { EmulatorKind } from '../emulators/index.js';
@@ -18,21 +18,79 @@ export type { EmulatorKind } from '../emulators/index.js';
 // Provider SDKs and emulators are imported lazily (dynamic import), so that loading a configuration
 // file (validation, describe(), presets) never pulls them in.
 
-/** The embedded emulators a configuration needs, started once per open(). */
+/**
+ * Emulators started once for a whole run and used by every configuration opened in this process
+ * (and, through `attachEmulators` in each worker, by the `--workers` processes): a configuration
+ * whose emulator kinds are all here connects to them instead of starting its own.
+ */
+const attached = new Map<EmulatorKind, RunningEmulator>();
+
+/** What a worker needs to reach an emulator another process started (JSON-safe). */
+export interface EmulatorEndpoint {
+  kind: EmulatorKind;
+  server: RunningEmulator['server'];
+  port: number;
+  pid: number;
+  dataDir: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  projectId?: string;
+}
+
+/** Starts the given emulator kinds once and makes every later open() in this process use them. */
+export async function startSharedEmulators(kinds: EmulatorKind[], signal?: AbortSignal): Promise<{ endpoints: EmulatorEndpoint[]; stop(): Promise<void> }> {
+  const mod = await import('../emulators/index.js');
+  const missing = [...new Set(kinds)].filter((k) => !attached.has(k));
+  const running = missing.length ? await mod.startEmulators(missing, { signal }) : undefined;
+  for (const e of running?.all ?? []) attached.set(e.kind, e);
+  return {
+    endpoints: [...attached.values()].map(endpointOfEmulator),
+    stop: async () => {
+      for (const e of running?.all ?? []) attached.delete(e.kind);
+      await running?.stop();
+    },
+  };
+}
+
+function endpointOfEmulator(e: RunningEmulator): EmulatorEndpoint {
+  return {
+    kind: e.kind,
+    server: e.server,
+    port: e.port,
+    pid: e.pid,
+    dataDir: e.dataDir,
+    ...(e.accessKeyId ? { accessKeyId: e.accessKeyId, secretAccessKey: e.secretAccessKey } : {}),
+    ...(e.projectId ? { projectId: e.projectId } : {}),
+  };
+}
+
+/** In a worker: use emulators another process started (never stopped from here). */
+export async function attachEmulators(endpoints: readonly EmulatorEndpoint[]): Promise<void> {
+  if (!endpoints.length) return;
+  const mod = await import('../emulators/index.js');
+  for (const p of endpoints) attached.set(p.kind, mod.describeEmulator(p.kind, p.server, p, p.pid, p.dataDir, async () => {}));
+}
+
+/** The embedded emulators a configuration needs, started once per open() (or attached, see above). */
 export class EmulatorPool {
   private running?: RunningEmulators;
   private mod?: typeof import('../emulators/index.js');
   private kinds = new Set<EmulatorKind>();
+  private own = false;
 
   async start(kinds: EmulatorKind[], signal?: AbortSignal): Promise<void> {
     this.mod = await import('../emulators/index.js');
-    this.running = await this.mod.startEmulators(kinds, { signal });
     this.kinds = new Set(kinds);
+    if (kinds.every((k) => attached.has(k))) return;
+    this.running = await this.mod.startEmulators(kinds, { signal });
+    this.own = true;
   }
 
   async storeFor(kind: EmulatorKind, opts: { bucket?: string; name?: string }): Promise<Store> {
-    if (!this.mod || !this.running || !this.kinds.has(kind)) throw new Error(`the ${kind} emulator was not started`);
-    return this.mod.storeForEmulator(this.running[kind], opts);
+    if (!this.mod || !this.kinds.has(kind)) throw new Error(`the ${kind} emulator was not started`);
+    const e = this.own ? this.running?.[kind] : attached.get(kind);
+    if (!e) throw new Error(`the ${kind} emulator was not started`);
+    return this.mod.storeForEmulator(e, opts);
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,7 @@ import dotenv from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeCause } from '../errors.js';
 import type { Store } from '../store.js';
-import type { ConfigurationHandle, OpenedConfiguration } from './types.js';
+import type { ConfigurationHandle, ConfigurationOrigin, OpenedConfiguration } from './types.js';
 import {
   DEFAULT_PREFIX_ROOT,
   validateConfigDocument,
@@ -115,6 +115,7 @@ class FileConfiguration implements ProviderConfiguration {
     readonly prefixRoot: string,
     readonly prices: ConfigFile['prices'],
     private readonly source: string,
+    readonly origin?: ConfigurationOrigin,
   ) {
     this.name = spec.name;
     this.ephemeral = spec.replicas.every((r) => r.provider === 'memory' || r.provider === 'emulator');
@@ -213,7 +214,12 @@ export function emulatorConfiguration(opts: { kinds?: EmulatorKind[]; name?: str
     n,
     t: Math.floor((n - 1) / 2),
   };
-  return new FileConfiguration(spec, DEFAULT_PREFIX_ROOT, {}, '<embedded:emulators>');
+  return new FileConfiguration(spec, DEFAULT_PREFIX_ROOT, {}, '<embedded:emulators>', {
+    kind: 'emulators',
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.kinds ? { kinds: opts.kinds } : {}),
+    ...(opts.bucket ? { bucket: opts.bucket } : {}),
+  });
 }
 
 /** Resolves a `--config` argument: a path, or the name of a preset in benchmarks/configs/. */
@@ -280,7 +286,7 @@ export function configurationsOf(cfg: ConfigFile, names?: string[]): ProviderCon
         '--configs',
         `no configuration named ${JSON.stringify(n)} in ${cfg.path} (it defines: ${[...byName.keys()].join(', ')})`,
       );
-    out.push(new FileConfiguration(c, cfg.prefixRoot, cfg.prices, path.basename(cfg.path)));
+    out.push(new FileConfiguration(c, cfg.prefixRoot, cfg.prices, path.basename(cfg.path), { kind: 'file', file: cfg.path, name: n }));
   }
   return out;
 }

@@ -6,7 +6,8 @@ import { createMemoryStore } from '../adapters/memory.js';
 import type { Store } from '../store.js';
 import { emulatorConfiguration, loadConfigurations } from './config.js';
 import { DelayedStore } from './stores.js';
-import type { ConfigurationHandle } from './types.js';
+import { isProviderConfiguration } from './config.js';
+import type { ConfigurationHandle, ConfigurationOrigin, ReplicaScope } from './types.js';
 
 export interface MemoryConfigurationOptions {
   /** @default "memory" */
@@ -26,6 +27,7 @@ export function memoryConfiguration(o: MemoryConfigurationOptions = {}): Configu
   const name = o.name ?? 'memory';
   return {
     name,
+    origin: { kind: 'memory', name, n, ...(o.t !== undefined ? { t: o.t } : {}), delayMs },
     describe: () => ({ name, kind: 'memory', n, t: o.t ?? Math.floor((n - 1) / 2), delayMs }),
     async open() {
       const replicas: Store[] = Array.from({ length: n }, (_, i) => {
@@ -51,4 +53,27 @@ export async function defaultEmulatorConfiguration(): Promise<ConfigurationHandl
 /** Configurations from a file (see docs/configurations.md). */
 export async function configurationsFromFile(file: string, names?: string[]): Promise<ConfigurationHandle[]> {
   return loadConfigurations(file, names);
+}
+
+/** Rebuilds a configuration handle from its origin (in a worker process). */
+export async function configurationFromOrigin(origin: ConfigurationOrigin): Promise<ConfigurationHandle> {
+  switch (origin.kind) {
+    case 'memory':
+      return memoryConfiguration(origin);
+    case 'emulators':
+      return emulatorConfiguration(origin);
+    case 'file': {
+      const [h] = await loadConfigurations(origin.file, [origin.name]);
+      return h as ConfigurationHandle;
+    }
+  }
+}
+
+/**
+ * `shared` when every process opening the handle reaches the same objects (so shards and workers
+ * can contend on the same registers), `process` when each opener gets replicas of its own.
+ */
+export function replicaScope(h: ConfigurationHandle): ReplicaScope {
+  if (isProviderConfiguration(h)) return h.ephemeral ? 'process' : 'shared';
+  return 'process';
 }

@@ -1,24 +1,34 @@
 /**
  * A whole bench run: configurations x variants x schedules x workload cells x repetitions, the
  * summary checks, and the report directory. Partial results are written whatever happens.
+ *
+ * A cell's clients may be spread over worker processes (`workers`, see workers.ts) and over shards
+ * on other machines (`shard`, see shard.ts); the parts are merged exactly (distribute.ts).
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { describeCause } from '../errors.js';
+import { ConfigError, describeCause } from '../errors.js';
 import type { CallOptions, Store } from '../store.js';
 import { ForwardingStore } from '../layers/forwarding.js';
-import { type BenchRegisterStore, loadRegister } from './integrations.js';
+import { preparePart, replicaLabels, type CellPartResult, type CellPartTask } from './cell-part.js';
+import { cleanupOpened, guardConfiguration } from './clean.js';
+import { startSharedEmulators, type EmulatorEndpoint } from './config-open.js';
+import { isProviderConfiguration } from './config.js';
+import { memoryConfiguration, replicaScope } from './configurations.js';
+import { mergeOutcomes, planParts } from './distribute.js';
+import { type CreateRobustStore, loadRegister } from './integrations.js';
 import { baseMeta, type RunMeta } from './meta.js';
 import { measureReplica, PeakSampler } from './overhead.js';
 import type { Progress } from './progress.js';
-import { CountingStore, RequestCounter, withOp } from './requests.js';
+import { withOp } from './requests.js';
 import { BenchResults, type SummaryCheck } from './results.js';
-import { createRunDir, makeRunId, writeReport } from './run-dir.js';
-import { runCell, type BenchClient, type HistoryEvent } from './runner.js';
+import { createRunDir, finishReportDir, makeRunId, writeReport } from './run-dir.js';
+import { StoreBarrier, type ShardSpec } from './shard.js';
 import { summarize } from './histogram.js';
 import type { Suite } from './suite.js';
 import { ScopedStore } from './stores.js';
-import { memoryConfiguration } from './configurations.js';
 import type { ConfigurationHandle, OpenedConfiguration } from './types.js';
 import {
   clientCounts,
@@ -29,7 +39,10 @@ import {
   type LogicalOp,
   type Workload,
 } from './workload.js';
+import { WorkerPool } from './workers.js';
 import { sleep } from '../util/abort.js';
+
+export { replicaLabels } from './cell-part.js';
 
 export interface BenchOptions {
   suite: Suite;
@@ -52,6 +65,22 @@ export interface BenchOptions {
   /** Skip the suite's summary checks. */
   skipChecks?: boolean;
   now?: Date;
+  /**
+   * Worker processes each cell's clients are spread over (1: this process). Several counts run
+   * every configuration once per count, labelled `<config>@<n>w` (a scaling sweep).
+   * @default the suite's `workers`
+   */
+  workers?: number[];
+  /** This process's shard of a run spread over several machines (0-based index). */
+  shard?: ShardSpec;
+  /** Run id shared by the shards (also the key prefix `rkvs-bench/<runId>/`). @default <YYYYMMDD-HHMMSS>-<suite> */
+  runId?: string;
+  /** How long a shard waits for the others at a cell barrier, in seconds. @default 600 */
+  syncTimeoutS?: number;
+  /** Run against buckets holding objects outside the prefix root (see guardConfiguration). */
+  yes?: boolean;
+  /** Write report.html, charts/ and cost.csv at the end. @default true */
+  htmlAndCost?: boolean;
 }
 
 export interface BenchOutcome {
@@ -98,40 +127,6 @@ export function planCells(
     for (const c of perRepeat) for (let r = 0; r < repeat; r++) cells.push({ ...c, repeat: r });
   }
   return cells;
-}
-
-/** Replica labels for reports: names, made unique with `#i` when they repeat. */
-export function replicaLabels(replicas: readonly Store[]): string[] {
-  // the run's own key prefix says nothing about the replica: show what is inside it
-  const strip = (n: string): string => {
-    const m = /^(?:prefixed\[[^\]]*\]|scoped)\((.*)\)$/.exec(n);
-    return m ? strip(m[1] as string) : n;
-  };
-  const names = replicas.map((r) => strip(r.name));
-  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}#${i}`));
-}
-
-function rawClient(id: string, store: Store): BenchClient {
-  return {
-    id,
-    write: (reg, v, opts) => store.put(reg, v, opts),
-    read: async (reg, opts) => ({ value: await store.get(reg, opts) }),
-    remove: (reg, opts) => store.remove(reg, opts),
-  };
-}
-
-function registerClient(rs: BenchRegisterStore): BenchClient {
-  return {
-    id: rs.clientId,
-    write: async (reg, v, opts) => {
-      await rs.write(reg, v, opts);
-    },
-    read: async (reg, opts) => {
-      const r = await rs.read(reg, opts);
-      return { value: r.tombstone ? null : r.value, rounds: r.rounds };
-    },
-    remove: (reg, opts) => rs.remove(reg, opts),
-  };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -184,6 +179,21 @@ interface CellRunContext {
   sampleMs: number;
   seed: number;
   cellCounter: { n: number };
+  /** Throughput per cell and worker count, for the scaling summary. */
+  scaling: Map<string, Map<number, { ops: number; ms: number }>>;
+}
+
+/** Where the parts of a cell run (none given: all clients in this process). */
+interface CellDistribution {
+  /** Worker processes to spread the clients over (1: in this process). */
+  workers: number;
+  pool?: WorkerPool;
+  cfgIndex: number;
+  shard?: ShardSpec;
+  /** Set when the shards share the replicas: the cell runs on every shard at once. */
+  barrier?: StoreBarrier;
+  /** False when this process cannot see what the parts wrote (memory replicas inside the workers). */
+  visible?: boolean;
 }
 
 interface CellRunResult {
@@ -201,53 +211,83 @@ async function runPlannedCell(
   cfg: string,
   opened: OpenedConfiguration,
   cell: PlannedCell,
-  createRobustStore: Awaited<ReturnType<typeof loadRegister>>,
+  createRobustStore: CreateRobustStore | null,
   index: number,
   count: number,
+  dist: CellDistribution = { workers: 1, cfgIndex: 0 },
 ): Promise<CellRunResult> {
   const { workload: w, variant, schedule } = cell;
-  const ns = `cell${String(++ctx.cellCounter.n).padStart(4, '0')}/`;
-  const counter = new RequestCounter();
+  const cellName = `cell${String(++ctx.cellCounter.n).padStart(4, '0')}`;
+  const ns = `${cellName}/`;
   const all = variant === 'raw' ? opened.replicas.slice(0, 1) : opened.replicas;
   const labels = replicaLabels(all);
-  const wrapped = all.map((r, i) => new CountingStore(new ScopedStore(r, ns), labels[i] as string, counter));
   const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
-  const clients: BenchClient[] = [];
-  const robust: BenchRegisterStore[] = [];
-  for (let k = 0; k < cell.clients; k++) {
-    if (variant === 'raw') clients.push(rawClient(`c${k}`, wrapped[0] as Store));
-    else {
-      if (!createRobustStore) throw new Error('the register (src/register) is not available in this build');
-      const rs = createRobustStore({ replicas: wrapped, variant, schedule: schedule as BenchSchedule, faults: t, clientId: `c${k}`, name: `${variant}-${schedule}` });
-      robust.push(rs);
-      clients.push(registerClient(rs));
-    }
-  }
   const seed = (ctx.seed + index * 7919) >>> 0;
+  const shard = dist.shard ?? { index: 0, count: 1 };
+  const parts = planParts(cell, { shard, workers: dist.workers }, { ops: ctx.ops, durationS: ctx.durationS });
+  const tasks: { worker: number; task: CellPartTask }[] = parts.map((p) => ({
+    worker: p.worker,
+    task: {
+      config: cfg,
+      ns,
+      variant,
+      schedule,
+      workload: p.workload,
+      valueBytes: cell.valueBytes,
+      first: p.first,
+      count: p.count,
+      idPrefix: p.idPrefix,
+      ...(p.ops !== undefined ? { ops: p.ops } : { durationS: p.durationS }),
+      seed,
+      faults: t,
+      history: ctx.history !== undefined,
+      ...(dist.pool && dist.visible === false ? { historyScope: `w${p.worker}/` } : {}),
+    },
+  }));
   const valueLabel = cell.valueBytes === null ? 'dist' : `${cell.valueBytes}B`;
-  const label = `${cfg} ${variant}${schedule === 'none' ? '' : `/${schedule}`} ${w.name} ${valueLabel} ${cell.clients}c${cell.repeat > 0 ? ` rep ${cell.repeat}` : ''}`;
-  const opsTotal = ctx.durationS !== undefined ? 0 : (ctx.ops ?? w.ops ?? 0);
+  const where = [shard.count > 1 ? `shard ${shard.index}/${shard.count}` : '', dist.pool ? `${parts.length} worker${parts.length === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  const label = `${cfg} ${variant}${schedule === 'none' ? '' : `/${schedule}`} ${w.name} ${valueLabel} ${cell.clients}c${cell.repeat > 0 ? ` rep ${cell.repeat}` : ''}${where ? ` (${where})` : ''}`;
+  const opsTotal = tasks.reduce((a, x) => a + (x.task.ops ?? 0), 0);
   ctx.progress.cell(index, count, label, opsTotal);
-  const sampler = new PeakSampler(all, ns, ctx.sampleMs);
-  sampler.start();
-  const outcome = await runCell({
-    clients,
-    workload: w,
-    valueBytes: cell.valueBytes,
-    seed,
-    ops: ctx.ops,
-    durationS: ctx.durationS,
-    signal: ctx.signal,
-    epochMs: ctx.epochMs,
-    history: ctx.history ? (e: HistoryEvent) => ctx.history?.push(JSON.stringify({ ...e, register: `${cfg}/${variant}/${schedule}/${ns}${e.register}` })) : undefined,
-    onOp: () => ctx.progress.tick(),
-  });
-  if (!ctx.signal?.aborted) await sampler.sample();
-  await sampler.stop();
+  // the shard that measures storage and removes the cell's keys (every shard when each has its own replicas)
+  const owner = !dist.barrier || shard.index === 0;
+  const inWorkers = tasks.length > 0 && dist.pool !== undefined;
+  const measure = owner && (dist.visible !== false || !inWorkers);
+  const sampler = new PeakSampler(all, ns, measure ? ctx.sampleMs : 0);
 
-  // quiescence: every client's background GC and lingering calls settled
-  if (!ctx.signal?.aborted) {
-    await Promise.all(robust.map((rs) => withTimeout(rs.settled(), 60_000, `client ${rs.clientId} settling`).catch(() => undefined)));
+  // 1. run the parts (all at once; with a barrier, at the same time as the other shards)
+  if (dist.barrier) await dist.barrier.arrive(`${cellName}-start`, null);
+  sampler.start();
+  let partResults: CellPartResult[] = [];
+  try {
+    if (tasks.length && dist.pool) {
+      partResults = await dist.pool.runParts(dist.cfgIndex, tasks, { signal: ctx.signal, onOps: (n) => { for (let i = 0; i < n; i++) ctx.progress.tick(); } });
+    } else if (tasks.length) {
+      const part = preparePart(tasks[0]!.task, opened.replicas, createRobustStore);
+      partResults = [
+        await part.run({
+          signal: ctx.signal,
+          epochMs: ctx.epochMs,
+          onOp: () => ctx.progress.tick(),
+          afterRun: async () => {
+            if (!ctx.signal?.aborted && measure) await sampler.sample();
+          },
+        }),
+      ];
+    }
+    if (!ctx.signal?.aborted && measure) await sampler.sample();
+  } finally {
+    await sampler.stop();
+  }
+  const outcome = mergeOutcomes(partResults.map((p) => p.outcome));
+  // 2. with a barrier: wait for every shard to finish the cell (each says which registers it wrote last)
+  let lastWritten = outcome.lastWritten;
+  if (dist.barrier && !ctx.signal?.aborted) {
+    const markers = await dist.barrier.arrive<[string, number][]>(`${cellName}-end`, [...outcome.lastWritten], { read: owner });
+    if (owner) {
+      lastWritten = new Map();
+      for (const m of markers) for (const [k, v] of m.payload) lastWritten.set(k, Math.max(v, lastWritten.get(k) ?? 0));
+    }
   }
 
   const r = ctx.results;
@@ -265,7 +305,7 @@ async function runPlannedCell(
     const errs = failed?.totalCount ?? 0;
     okTotal += ok?.totalCount ?? 0;
     errTotal += errs;
-    r.addSeries({ config: cfg, variant, schedule, op, value_bytes: Number(vb), clients: cell.clients }, cell.repeat, ok, failed, errs, window, outcome.rounds.get(op));
+    r.addSeries({ config: cfg, variant, schedule, op, value_bytes: Number(vb), clients: cell.clients }, cell.repeat, ok, failed, errs, window, outcome.rounds.get(op), cellName);
     if (ok && ok.totalCount > 0) {
       const s = summarize(ok);
       p50.set(op, s.p50_ms);
@@ -276,15 +316,16 @@ async function runPlannedCell(
     const [op, kind] = k.split('|') as [string, string];
     r.addError(cfg, variant, schedule, op, kind, n);
   }
-  for (const e of counter.entries()) r.addRequests(cfg, variant, e.op, e.replica, e.counts);
+  for (const p of partResults) for (const e of p.requests) r.addRequests(cfg, variant, e.op, e.replica, e.counts);
   for (const [op, n] of outcome.measured) r.addLogicalOps(cfg, variant, op, n);
+  if (ctx.history) for (const p of partResults) ctx.history.push(...p.history);
 
   // storage overhead: peak (sampled) and quiescent, listing every replica directly
-  const registers = outcome.lastWritten.size;
+  const registers = lastWritten.size;
   let logical = 0;
-  for (const v of outcome.lastWritten.values()) logical += v;
+  for (const v of lastWritten.values()) logical += v;
   const quiescentCopies: number[] = [];
-  if (!ctx.signal?.aborted && registers > 0) {
+  if (measure && !ctx.signal?.aborted && registers > 0) {
     for (let i = 0; i < all.length; i++) {
       const base = { config: cfg, variant, replica: labels[i] as string, registers, value_bytes: cell.valueBytes ?? 0, logical_bytes: logical };
       try {
@@ -299,13 +340,12 @@ async function runPlannedCell(
     }
   }
   if (quiescentCopies.length) r.quiescent.push({ config: cfg, variant, schedule, clients: cell.clients, copies: quiescentCopies });
-  r.cellsMeasured++;
-  await Promise.all(robust.map((rs) => rs.close().catch(() => undefined)));
-  if (!ctx.signal?.aborted) await Promise.all(all.map((rep) => removeAll(rep, ns).catch(() => undefined)));
+  if (tasks.length) r.cellsMeasured++;
+  if (owner && !ctx.signal?.aborted) await Promise.all(all.map((rep) => removeAll(rep, ns).catch(() => undefined)));
 
   const rate = elapsedMs > 0 ? ((okTotal * 1000) / elapsedMs).toFixed(0) : '0';
   const p50s = [...p50].map(([op, v]) => `${op} p50 ${v.toFixed(2)} ms`).join(', ');
-  ctx.progress.cellDone(`${okTotal} ok, ${errTotal} errors, ${rate} ops/s${p50s ? `, ${p50s}` : ''}`);
+  ctx.progress.cellDone(tasks.length ? `${okTotal} ok, ${errTotal} errors, ${rate} ops/s${p50s ? `, ${p50s}` : ''}` : 'no client of this cell on this shard');
   const rounds = new Map<LogicalOp, number>();
   for (const [op, x] of outcome.rounds) if (x.n > 0) rounds.set(op, x.sum / x.n);
   return { p50, mean, rounds, window: { ms: elapsedMs, ops: okTotal + errTotal }, quiescentCopies, interrupted: outcome.interrupted };
@@ -345,19 +385,63 @@ export function expectedRounds(variant: 'regular' | 'atomic', schedule: BenchSch
   return variant === 'atomic' ? 3 : 2;
 }
 
+/** Short hash of a suite's definition: shards and merges check they ran the same suite. */
+export function suiteHash(suite: Suite): string {
+  return createHash('sha256').update(JSON.stringify(suite)).digest('hex').slice(0, 16);
+}
+
+/** Emulator kinds the configurations start (for --workers: started once, shared with the workers). */
+function emulatorKinds(configurations: readonly ConfigurationHandle[]): ('s3' | 'azure' | 'gcs')[] {
+  const kinds = new Set<'s3' | 'azure' | 'gcs'>();
+  for (const h of configurations) if (isProviderConfiguration(h)) for (const r of h.spec.replicas) if (r.provider === 'emulator') kinds.add(r.kind);
+  return [...kinds];
+}
+
+/** True when the configuration has replicas that live inside the process opening it (memory). */
+function hasPerProcessReplicas(h: ConfigurationHandle): boolean {
+  if (isProviderConfiguration(h)) return h.spec.replicas.some((r) => r.provider === 'memory');
+  return h.origin?.kind !== 'emulators' && h.origin?.kind !== 'file';
+}
+
+/** Checks the distribution options before anything is measured; ConfigError (exit 2) otherwise. */
+function checkDistribution(o: BenchOptions, counts: number[]): void {
+  if (counts.some((n) => n > 1)) {
+    const bad = o.configurations.find((c) => !c.origin);
+    if (bad) throw new ConfigError('--workers', `configuration ${bad.name} cannot be opened in worker processes; run it without --workers`);
+    if (o.suite.kind === 'micro') throw new ConfigError('--workers', 'the micro suite measures CPU cost in one process; run it without --workers');
+  }
+  if (o.shard && o.shard.count > 1) {
+    if (!o.runId)
+      throw new ConfigError(
+        '--run-id',
+        'a sharded run needs the same run id on every shard (it names the shared key prefix and lets rkvs merge match the shards), e.g. --run-id nightly-42 or RKVS_RUN_ID',
+      );
+    if (o.suite.kind === 'micro') throw new ConfigError('--shard', 'the micro suite cannot be sharded');
+  }
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const start = o.now ?? new Date();
   const suite = o.suite;
   // every replica call of every client listens to the run's signal
   if (o.signal) setMaxListeners(0, o.signal);
-  const runId = makeRunId(suite.name, start);
-  const dir = await createRunDir(o.outDir ?? 'reports', runId);
+  const counts = [...new Set(o.workers ?? [1])].sort((a, b) => a - b);
+  checkDistribution(o, counts);
+  const shard = o.shard && o.shard.count > 1 ? o.shard : undefined;
+  // refuse buckets holding foreign objects before anything is written (unless --yes)
+  if (suite.kind !== 'micro') for (const h of o.configurations) await guardConfiguration(h, { yes: o.yes, signal: o.signal });
+  const runId = o.runId ?? makeRunId(suite.name, start);
+  const dir = await createRunDir(o.outDir ?? 'reports', shard ? `${runId}-shard${shard.index}` : runId);
   const results = new BenchResults(runId, suite.name);
   const meta = await baseMeta(runId, suite.name, start);
   const seed = o.seed ?? suite.seed;
+  meta.suite_hash = suiteHash(suite);
+  meta.host = os.hostname();
   meta.seeds = { suite: seed };
   meta.options = { ...(o.options ?? {}) };
   meta.configurations = o.configurations.map((c) => c.describe());
+  meta.workers = counts.length === 1 ? counts[0] : counts;
+  if (shard) meta.shard = { index: shard.index, count: shard.count };
   const history: string[] | undefined = o.history ? [] : undefined;
   const createRobustStore = await loadRegister();
   const ctx: CellRunContext = {
@@ -371,6 +455,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     sampleMs: suite.sampleMs,
     seed,
     cellCounter: { n: 0 },
+    scaling: new Map(),
   };
   let variants = o.variants ?? suite.variants;
   if (!createRobustStore && variants.some((v) => v !== 'raw')) {
@@ -378,50 +463,156 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     variants = variants.filter((v) => v === 'raw');
   }
   const cells = planCells(suite, { variants, schedules: o.schedules, repeat: o.repeat, clients: o.clients, interleave: o.interleave });
+  const sweep = counts.length > 1;
+  const maxWorkers = Math.max(...counts);
+  const prefix = `rkvs-bench/${runId}/`;
+  const notes: string[] = [];
 
   let crashed: unknown;
+  let pool: WorkerPool | undefined;
+  let shared: { endpoints: EmulatorEndpoint[]; stop(): Promise<void> } | undefined;
   try {
     if (suite.kind === 'micro') {
       const { runMicro } = await import('./micro.js');
       await runMicro({ suite, results, progress: o.progress, createRobustStore, variants, schedules: o.schedules ?? suite.schedules, signal: o.signal });
     } else {
-      for (const cfgHandle of o.configurations) {
+      if (maxWorkers > 1 && cells.length && o.configurations.length) {
+        const kinds = emulatorKinds(o.configurations);
+        if (kinds.length) {
+          o.progress.log(`starting the ${kinds.join(', ')} emulator(s) once for every worker ...`);
+          shared = await startSharedEmulators(kinds, o.signal);
+        }
+        o.progress.log(`starting ${maxWorkers} worker processes ...`);
+        pool = await WorkerPool.start({
+          workers: maxWorkers,
+          origins: o.configurations.map((c) => c.origin!),
+          emulators: shared?.endpoints ?? [],
+          epochAbsMs: performance.timeOrigin + ctx.epochMs,
+        });
+        for (const c of o.configurations)
+          if (hasPerProcessReplicas(c))
+            notes.push(`configuration ${c.name}: its memory replicas live in each worker process, so workers do not contend on the same registers and storage overhead is not measured`);
+      }
+      for (let ci = 0; ci < o.configurations.length; ci++) {
+        const cfgHandle = o.configurations[ci] as ConfigurationHandle;
         if (o.signal?.aborted) break;
         if (cells.length === 0) break;
         let opened: OpenedConfiguration | undefined;
+        let poolOpened = false;
         try {
           o.progress.log(`opening configuration ${cfgHandle.name} ...`);
-          opened = await cfgHandle.open({ prefix: `rkvs-bench/${runId}/`, signal: o.signal });
+          opened = await cfgHandle.open({ prefix, signal: o.signal });
           await preflight(cfgHandle.name, opened, o.signal);
-          for (let i = 0; i < cells.length; i++) {
-            if (o.signal?.aborted) break;
-            await runPlannedCell(ctx, cfgHandle.name, opened, cells[i] as PlannedCell, createRobustStore, i + 1, cells.length);
+          if (pool) {
+            await pool.open(ci, prefix);
+            poolOpened = true;
           }
+          const perProcess = hasPerProcessReplicas(cfgHandle);
+          const barrier =
+            shard && replicaScope(cfgHandle) === 'shared'
+              ? new StoreBarrier(opened.replicas[0] as Store, shard, { timeoutMs: (o.syncTimeoutS ?? 600) * 1000, signal: o.signal })
+              : undefined;
+          if (shard && !barrier && ci === 0)
+            notes.push(`configuration ${cfgHandle.name}: every shard has replicas of its own, so shards do not contend on the same registers and cells are not synchronised across shards`);
+          const total = cells.length * counts.length;
+          let k = 0;
+          for (const n of counts) {
+            const label = sweep ? `${cfgHandle.name}@${n}w` : cfgHandle.name;
+            for (let i = 0; i < cells.length; i++) {
+              if (o.signal?.aborted) break;
+              const cell = cells[i] as PlannedCell;
+              const res = await runPlannedCell(ctx, label, opened, cell, createRobustStore, ++k, total, {
+                workers: n,
+                pool: n > 1 || sweep ? pool : undefined,
+                cfgIndex: ci,
+                shard,
+                barrier,
+                visible: !perProcess,
+              });
+              const key = `${cfgHandle.name}|${cell.variant}|${cell.schedule}|${cell.workload.name}|${cell.valueBytes ?? 'dist'}|${cell.clients}`;
+              const byN = ctx.scaling.get(key) ?? new Map<number, { ops: number; ms: number }>();
+              const acc = byN.get(n) ?? { ops: 0, ms: 0 };
+              acc.ops += res.window.ops;
+              acc.ms += res.window.ms;
+              byN.set(n, acc);
+              ctx.scaling.set(key, byN);
+            }
+          }
+          // the run prefix is removed at the end of each configuration (cells remove their own keys as they end)
+          if (barrier && !o.signal?.aborted) {
+            // shard 0 cleans up once every shard has left (the others only say they are leaving)
+            await barrier.arrive(`cfg${ci}-exit`, null, { wait: shard?.index === 0 ? 'all' : 'none' });
+          }
+          if (!barrier || shard?.index === 0) await cleanup(o, cfgHandle.name, opened, prefix);
         } catch (e) {
           if (o.signal?.aborted) break;
           const msg = describeCause(e);
           results.failures.push(msg.startsWith('configuration ') ? msg : `configuration ${cfgHandle.name}: ${msg}`);
           o.progress.log(`error: ${results.failures[results.failures.length - 1]}`);
+          if (opened && !shard) await cleanup(o, cfgHandle.name, opened, prefix);
         } finally {
+          if (poolOpened) await pool?.close(ci);
           await opened?.close().catch((e: unknown) => o.progress.log(`warning: closing ${cfgHandle.name}: ${describeCause(e)}`));
         }
       }
-      if (!o.signal?.aborted) await runChecks(o, ctx, createRobustStore, variants);
+      if (!o.signal?.aborted && (!shard || shard.index === 0)) await runChecks(o, ctx, createRobustStore, variants);
+      if (sweep) scalingChecks(ctx, counts);
     }
   } catch (e) {
     crashed = e;
     results.failures.push(describeCause(e));
   } finally {
     o.progress.stop();
+    await pool?.stop();
+    await shared?.stop();
   }
   const interrupted = o.signal?.aborted ?? false;
   meta.end = new Date().toISOString();
   if (interrupted) meta.interrupted = true;
   if (results.failures.length) meta.failures = results.failures;
+  if (notes.length) meta.notes = notes;
   meta.checks = results.checks;
   const files = await writeReport(dir, results, meta, { history });
+  if (o.htmlAndCost !== false) files.push(...(await finishReportDir(dir, (line: string) => process.stderr.write(`${line}\n`))));
   if (crashed && !(crashed instanceof Error)) throw crashed;
   return { runId, dir, results, meta, files, interrupted, failures: results.failures };
+}
+
+/**
+ * Removes what the run left under its prefix in a configuration (cells remove their own keys as
+ * they end; this catches the rest: an interrupted cell, barrier markers). Bounded in time; a
+ * leftover is reported with the command that removes it.
+ */
+async function cleanup(o: BenchOptions, cfg: string, opened: OpenedConfiguration, prefix: string): Promise<void> {
+  const res = await cleanupOpened(opened, { config: cfg, signal: AbortSignal.timeout(60_000) });
+  const left = res.reduce((a, r) => a + (r.found - r.removed), 0);
+  if (left > 0)
+    o.progress.log(
+      `warning: ${cfg}: ${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.firstError)?.firstError ?? 'timed out'}); remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
+    );
+}
+
+/** Throughput of each cell at every worker count of a sweep, relative to the smallest count. */
+function scalingChecks(ctx: CellRunContext, counts: number[]): void {
+  const base = counts[0] as number;
+  for (const [key, byN] of ctx.scaling) {
+    const [cfg, variant, schedule, workload, vb, clients] = key.split('|');
+    const rate = (n: number) => {
+      const x = byN.get(n);
+      return x && x.ms > 0 ? (x.ops * 1000) / x.ms : undefined;
+    };
+    const b = rate(base);
+    if (b === undefined) continue;
+    const parts = counts.map((n) => {
+      const r = rate(n);
+      return r === undefined ? `${n}w -` : `${n}w ${r.toFixed(0)} ops/s${n === base ? '' : ` (x${(r / b).toFixed(2)})`}`;
+    });
+    ctx.results.checks.push({
+      name: `throughput scaling ${cfg} ${variant}${schedule === 'none' ? '' : `/${schedule}`} ${workload} ${vb === 'dist' ? vb : `${vb}B`} ${clients}c`,
+      detail: parts.join(', '),
+      pass: null,
+    });
+  }
 }
 
 /** The suite's summary checks: the latency model and the harness's own overhead. */
@@ -519,9 +710,16 @@ async function runChecks(
       await opened.close();
     }
   }
-  // copies per register at quiescence: exactly 2 in the common case (one writer, GC done);
-  // concurrent writers may leave a temporary key their GC never listed
-  const q = results.quiescent.filter((x) => x.variant !== 'raw');
+  results.checks.push(...quiescentChecks(results.quiescent));
+}
+
+/**
+ * Copies per register at quiescence: exactly 2 in the common case (one writer, GC done);
+ * concurrent writers may leave a temporary key their GC never listed.
+ */
+export function quiescentChecks(quiescent: BenchResults['quiescent']): SummaryCheck[] {
+  const out: SummaryCheck[] = [];
+  const q = quiescent.filter((x) => x.variant !== 'raw');
   for (const [label, cells] of [
     ['one client', q.filter((x) => x.clients === 1)],
     ['concurrent clients', q.filter((x) => x.clients > 1)],
@@ -530,12 +728,13 @@ async function runChecks(
     if (!copies.length) continue;
     const min = Math.min(...copies);
     const max = Math.max(...copies);
-    results.checks.push({
+    out.push({
       name: `copies per register at quiescence, ${label}`,
       detail: min === max ? `${min.toFixed(2)} at every replica` : `between ${min.toFixed(2)} and ${max.toFixed(2)}`,
       pass: label === 'one client' ? min === 2 && max === 2 : null,
     });
   }
+  return out;
 }
 
 /** Runs a write cell then a read cell on the same namespace-free register (latency model). */

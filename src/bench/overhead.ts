@@ -2,6 +2,7 @@
  * Storage overhead: lists every replica directly (not through the register) and counts the
  * objects and bytes a run left there, at the peak during the run (sampled) and at quiescence.
  */
+import { setMaxListeners } from 'node:events';
 import type { Store } from '../store.js';
 import { describeCause } from '../errors.js';
 
@@ -67,6 +68,8 @@ export class PeakSampler {
     private readonly intervalMs: number,
   ) {
     this.peak = replicas.map(() => ({ objects: 0, stored_bytes: 0 }));
+    // every concurrent list and get of a sample listens to this signal
+    setMaxListeners(0, this.ac.signal);
   }
 
   start(): void {

@@ -29,6 +29,8 @@ interface LatencyCell extends CellKey {
 
 export interface HistogramLine extends CellKey {
   repeat: number;
+  /** The measured cell (its key namespace, e.g. `cell0003`): the same on every shard of a run. */
+  cell?: string;
   outcome: 'ok' | 'error';
   unit: 'us';
   start_ms: number;
@@ -36,7 +38,7 @@ export interface HistogramLine extends CellKey {
   encoded: string;
 }
 
-interface OverheadEntry {
+export interface OverheadEntry {
   config: string;
   variant: string;
   replica: string;
@@ -70,6 +72,8 @@ export class BenchResults {
   readonly quiescent: { config: string; variant: string; schedule: string; clients: number; copies: number[] }[] = [];
   /** Cells measured, for the summary. */
   cellsMeasured = 0;
+  /** Every series as added (one per cell, op, size and repetition): counters.json, for rkvs merge. */
+  readonly series: SeriesRecord[] = [];
 
   constructor(
     readonly runId: string,
@@ -85,8 +89,21 @@ export class BenchResults {
     errors: number,
     window: { startEpochMs: number; endEpochMs: number; elapsedMs: number },
     rounds?: { sum: number; n: number },
+    cell?: string,
   ): void {
     const id = cellId(key);
+    this.series.push({
+      ...key,
+      repeat,
+      ...(cell ? { cell } : {}),
+      start_ms: Math.round(window.startEpochMs),
+      end_ms: Math.round(window.endEpochMs),
+      elapsed_ms: window.elapsedMs,
+      ok: ok?.totalCount ?? 0,
+      errors,
+      rounds_sum: rounds?.sum ?? 0,
+      rounds_n: rounds?.n ?? 0,
+    });
     let c = this.cells.get(id);
     if (!c) this.cells.set(id, (c = { ...key, ok: [], failed: [], errors: 0, elapsedMs: 0, roundsSum: 0, roundsN: 0 }));
     if (ok) c.ok.push(ok);
@@ -102,6 +119,7 @@ export class BenchResults {
       this.histogramLines.push({
         ...key,
         repeat,
+        ...(cell ? { cell } : {}),
         outcome,
         unit: 'us',
         start_ms: Math.round(window.startEpochMs),
@@ -227,4 +245,50 @@ export class BenchResults {
   errorRows(): ErrorsRow[] {
     return [...this.errors.values()];
   }
+
+  /**
+   * The exact counters behind the report (counters.json): raw request totals (requests.csv holds
+   * averages), logical operation counts, every series with its measured window, overhead entries
+   * and quiescent copies. With histograms.jsonl, this is what `rkvs merge` adds up.
+   */
+  counters(): CountersFile {
+    return {
+      format: 1,
+      series: this.series,
+      requests: [...this.requests.values()].map((r) => ({ config: r.config, variant: r.variant, op: r.op, replica: r.replica, ...r.counts })),
+      logical_ops: [...this.logicalOps].map(([k, n]) => {
+        const [config, variant, op] = k.split('\u0000') as [string, string, string];
+        return { config, variant, op, n };
+      }),
+      errors: this.errorRows().map((e) => ({ config: String(e.config), variant: String(e.variant), schedule: String(e.schedule), op: String(e.op), kind: String(e.kind), count: Number(e.count) })),
+      overhead: [...this.overhead.values()],
+      quiescent: this.quiescent,
+      cells_measured: this.cellsMeasured,
+    };
+  }
+}
+
+/** One series of one repetition of one cell, with its measured window (wall clock, ms). */
+export interface SeriesRecord extends CellKey {
+  repeat: number;
+  cell?: string;
+  start_ms: number;
+  end_ms: number;
+  elapsed_ms: number;
+  ok: number;
+  errors: number;
+  rounds_sum: number;
+  rounds_n: number;
+}
+
+/** counters.json. */
+export interface CountersFile {
+  format: 1;
+  series: SeriesRecord[];
+  requests: ({ config: string; variant: string; op: string; replica: string } & RequestCounts)[];
+  logical_ops: { config: string; variant: string; op: string; n: number }[];
+  errors: { config: string; variant: string; schedule: string; op: string; kind: string; count: number }[];
+  overhead: OverheadEntry[];
+  quiescent: BenchResults['quiescent'];
+  cells_measured: number;
 }

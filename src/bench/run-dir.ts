@@ -73,7 +73,40 @@ export async function writeReport(
   for (const c of results.cellHistograms()) {
     if (c.ok.totalCount > 0) await put(path.join('histograms', hgrmName(c.key)), percentileText(c.ok));
   }
+  await put('counters.json', JSON.stringify(results.counters()) + '\n');
   if (extra.history) await put('history.jsonl', extra.history.join('\n') + (extra.history.length ? '\n' : ''));
   await put('meta.json', JSON.stringify(redact(meta), null, 2) + '\n');
+  return written;
+}
+
+/**
+ * The derived files of a report directory: cost.csv (priced requests and storage, docs/cost.md),
+ * then report.html with charts/*.svg|png (which shows cost.csv). Neither may fail a run whose
+ * measurements are written: a failure is reported through `warn` and the file is left out.
+ */
+export async function finishReportDir(dir: string, warn: (line: string) => void): Promise<string[]> {
+  const written: string[] = [];
+  try {
+    const { writeCostCsv } = await import('./cost.js');
+    const cost = await writeCostCsv(dir);
+    written.push('cost.csv');
+    for (const w of cost.warnings) warn(`cost: ${w}`);
+  } catch (e) {
+    warn(`warning: cost.csv not written (${(e as Error)?.message ?? String(e)}); run rkvs cost ${dir} to retry`);
+  }
+  try {
+    const { writeHtmlReport } = await import('./report/html.js');
+    let r;
+    try {
+      r = await writeHtmlReport(dir);
+    } catch (e) {
+      // the PNG renderer is the part most likely to be missing: keep the page and the SVG charts
+      warn(`warning: charts/*.png not written (${(e as Error)?.message ?? String(e)})`);
+      r = await writeHtmlReport(dir, { pngFiles: false });
+    }
+    written.push('report.html', ...r.chartFiles.map((f) => path.relative(dir, f)));
+  } catch (e) {
+    warn(`warning: report.html not written (${(e as Error)?.message ?? String(e)}); run rkvs report ${dir} to retry`);
+  }
   return written;
 }

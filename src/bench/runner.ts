@@ -64,6 +64,12 @@ export interface CellOptions {
   onOp?: () => void;
   /** Names registers; default `registerName`. */
   registerName?: (i: number) => string;
+  /**
+   * Index of `clients[0]` among all clients of the cell when the cell is spread over several
+   * processes: client k draws the random stream of global client `clientOffset + k`.
+   * @default 0
+   */
+  clientOffset?: number;
 }
 
 /** Cell key of one measured series: op and value size bucket. */
@@ -226,7 +232,7 @@ export async function runCell(o: CellOptions): Promise<CellOutcome> {
     }
   };
 
-  await Promise.all(o.clients.map((c, k) => runClient(c, k)));
+  await Promise.all(o.clients.map((c, k) => runClient(c, (o.clientOffset ?? 0) + k)));
   if (o.signal?.aborted) out.interrupted = true;
   out.startMs = measureStart ?? lastEnd;
   out.endMs = Math.max(lastEnd, out.startMs);

@@ -32,6 +32,12 @@ export const suiteSchema = z
       ])
       .default('emulators'),
     workloads: z.array(workloadSchema).default([]),
+    /**
+     * Worker processes each cell's clients are spread over (overridden by --workers): a count,
+     * a list of counts (every configuration runs once per count, labelled <config>@<n>w), or
+     * 'sweep' for 1, 2, ... up to the number of cores.
+     */
+    workers: z.union([int(1), z.literal('sweep'), z.array(int(1)).min(1)]).optional(),
     /** Extra measurements shown in the summary. */
     checks: z
       .object({

@@ -25,4 +25,22 @@ export interface ConfigurationHandle {
    * so the run can clean up after itself and never touches other objects.
    */
   open(opts: { prefix: string; signal?: AbortSignal }): Promise<OpenedConfiguration>;
+  /**
+   * How another process (a `--workers` worker) builds the same configuration. Handles without it
+   * can only be run in one process.
+   */
+  readonly origin?: ConfigurationOrigin;
 }
+
+/** A JSON description from which `configurationFromOrigin` rebuilds a configuration handle. */
+export type ConfigurationOrigin =
+  | { kind: 'memory'; name?: string; n?: number; t?: number; delayMs?: number }
+  | { kind: 'emulators'; name?: string; kinds?: ('s3' | 'azure' | 'gcs')[]; bucket?: string }
+  | { kind: 'file'; file: string; name: string };
+
+/**
+ * Where a configuration's replicas live: `process` when every process that opens it gets replicas
+ * of its own (memory, embedded emulators started by the opener), `shared` when every process that
+ * opens it reaches the same objects (buckets, containers, a directory, a server already running).
+ */
+export type ReplicaScope = 'process' | 'shared';

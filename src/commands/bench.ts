@@ -1,7 +1,11 @@
 /**
  * `rkvs bench`: runs a suite (default: the `default` suite on the three local emulators), writes
- * `reports/<YYYYMMDD-HHMMSS>-<suite>/` and prints a summary table.
+ * `reports/<YYYYMMDD-HHMMSS>-<suite>/` (with report.html and cost.csv) and prints a summary table.
+ * `--workers N` spreads every cell's clients over N processes; `--shard i/N` runs this machine's
+ * share of a run that `rkvs merge` puts together.
  */
+import { setMaxListeners } from 'node:events';
+import os from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../cli.js';
@@ -9,7 +13,8 @@ import { configurationsFromFile, defaultEmulatorConfiguration, memoryConfigurati
 import { runBench } from '../bench/orchestrate.js';
 import { createProgress, progressMode } from '../bench/progress.js';
 import { summaryTable } from '../bench/report/table.js';
-import { loadSuite } from '../bench/suite.js';
+import { checkRunId, resolveShard } from '../bench/shard.js';
+import { loadSuite, type Suite } from '../bench/suite.js';
 import { BENCH_SCHEDULES, BENCH_VARIANTS, type BenchSchedule, type BenchVariant } from '../bench/workload.js';
 import type { ConfigurationHandle } from '../bench/types.js';
 
@@ -29,6 +34,31 @@ interface BenchFlags {
   checks: boolean;
   variants?: string;
   schedules?: string;
+  workers?: string;
+  shard?: string;
+  shardCount?: string;
+  runId?: string;
+  syncTimeout?: string;
+  yes?: boolean;
+}
+
+/**
+ * Worker counts from `--workers` (or the suite's `workers`): `N`, `a,b,c`, `auto` (one per core)
+ * or `sweep` (1, 2, ... up to the number of cores).
+ */
+export function resolveWorkers(flag: string | undefined, suite: Pick<Suite, 'workers'>, cores = os.cpus().length): number[] {
+  const spec: string | number | number[] = flag ?? suite.workers ?? 1;
+  const where = flag !== undefined ? '--workers' : `suite ${'workers'}`;
+  const sweep = () => Array.from({ length: Math.max(1, cores) }, (_, i) => i + 1);
+  if (Array.isArray(spec)) return [...new Set(spec)].sort((a, b) => a - b);
+  if (typeof spec === 'number') return [spec];
+  const v = spec.trim();
+  if (v === 'auto') return [Math.max(1, cores)];
+  if (v === 'sweep') return sweep();
+  const items = v.split(',').map((x) => x.trim());
+  if (!items.every((x) => /^\d+$/.test(x) && Number(x) >= 1))
+    throw new ConfigError(where, `expected a number of worker processes >= 1, a list such as 1,2,4, auto (one per core) or sweep (1 to ${cores}); got ${JSON.stringify(v)}`);
+  return [...new Set(items.map(Number))].sort((a, b) => a - b);
 }
 
 function positiveInt(flag: string, v: string | undefined, min = 1): number | undefined {
@@ -64,6 +94,12 @@ export function registerBench(program: Command): void {
     .option('--no-checks', "skip the suite's latency-model and harness-overhead checks")
     .option('--variants <list>', `variants to run: ${BENCH_VARIANTS.join(',')}`)
     .option('--schedules <list>', `schedules to run: ${BENCH_SCHEDULES.join(',')}`)
+    .option('--workers <n|list|auto|sweep>', "spread every cell's clients over N worker processes (a list, or sweep = 1..cores, runs each count in turn)")
+    .option('--shard <i/N>', 'run shard i of N (0-based) of a run spread over machines; combine the shards with rkvs merge')
+    .option('--shard-count <N>', 'number of shards, the index coming from RKVS_SHARD_INDEX or JOB_COMPLETION_INDEX (default: RKVS_SHARD_COUNT)')
+    .option('--run-id <id>', 'run id (default: <YYYYMMDD-HHMMSS>-<suite>, or RKVS_RUN_ID); every shard of a run needs the same one')
+    .option('--sync-timeout <s>', 'seconds a shard waits for the others before each cell (shared replicas only)', '600')
+    .option('--yes', 'run even when a bucket holds objects outside the rkvs prefix root')
     .action(async (flags: BenchFlags) => {
       const variants = list<BenchVariant>('--variants', flags.variants, BENCH_VARIANTS);
       const schedules = list<BenchSchedule>('--schedules', flags.schedules, BENCH_SCHEDULES);
@@ -78,7 +114,13 @@ export function registerBench(program: Command): void {
       }
       if (ops !== undefined && durationS !== undefined) throw new ConfigError('--ops', 'give either --ops or --duration, not both');
       if (flags.configs && !flags.config) throw new ConfigError('--configs', 'needs --config FILE (the file the names come from)');
+      const shard = resolveShard({ shard: flags.shard, shardCount: flags.shardCount });
+      const runIdText = flags.runId ?? (process.env.RKVS_RUN_ID || undefined);
+      const runId = runIdText === undefined ? undefined : checkRunId(flags.runId !== undefined ? '--run-id' : 'RKVS_RUN_ID', runIdText);
+      const syncTimeoutS = Number(flags.syncTimeout ?? '600');
+      if (!Number.isFinite(syncTimeoutS) || syncTimeoutS <= 0) throw new ConfigError('--sync-timeout', `expected a positive number of seconds, got ${JSON.stringify(flags.syncTimeout)}`);
       const suite = await loadSuite(flags.suite);
+      const workers = resolveWorkers(flags.workers, suite);
 
       let configurations: ConfigurationHandle[];
       if (flags.config) {
@@ -93,6 +135,8 @@ export function registerBench(program: Command): void {
       }
 
       const ac = new AbortController();
+      // every replica call of every client listens to this signal
+      setMaxListeners(0, ac.signal);
       const onSignal = () => {
         if (!ac.signal.aborted) {
           process.stderr.write('\ninterrupted: stopping, writing the results measured so far (press Ctrl-C again to quit at once)\n');
@@ -120,6 +164,11 @@ export function registerBench(program: Command): void {
           signal: ac.signal,
           skipChecks: !flags.checks,
           options: { ...flags },
+          workers,
+          shard,
+          runId,
+          syncTimeoutS,
+          yes: flags.yes ?? false,
         });
         process.stdout.write(summaryTable(outcome.results, outcome.dir));
         if (outcome.interrupted) throw new ExitCode(130, `rkvs: interrupted; partial results written to ${outcome.dir}`);

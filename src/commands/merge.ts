@@ -1,8 +1,58 @@
+/**
+ * `rkvs merge DIR... [--out BASE]`: combines the report directories of the shards of one run
+ * (`rkvs bench --shard i/N --run-id ID` on several machines) into one report directory
+ * `<BASE>/<run-id>/` in the format `rkvs bench` writes, and prints its summary table.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { checkShards, mergeShards, readShardDir } from '../bench/merge.js';
+import { createRunDir, finishReportDir, writeReport } from '../bench/run-dir.js';
+import { summaryTable } from '../bench/report/table.js';
 
-// PLACEHOLDER: replaced by the real command.
+interface MergeFlags {
+  out: string;
+  allowPartial?: boolean;
+  maxSkew: string;
+}
+
+/** True when `dir` holds a report written by an earlier merge (so it may be replaced). */
+async function isMergeOutput(dir: string): Promise<boolean> {
+  try {
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { merged_from?: unknown };
+    return Array.isArray(meta.merged_from);
+  } catch {
+    return false;
+  }
+}
+
 export function registerMerge(program: Command): void {
-  program.command('merge').description('(not built yet)').action(() => {
-    throw new Error('rkvs merge is not built yet');
-  });
+  program
+    .command('merge')
+    .description('combine the report directories of the shards of a run (rkvs bench --shard i/N) into one report')
+    .argument('<dirs...>', 'report directories written by rkvs bench --shard i/N --run-id ID, one per shard')
+    .option('--out <dir>', 'base directory of the merged report directory (<out>/<run-id>/)', 'reports')
+    .option('--allow-partial', 'merge even when some shard indexes are missing')
+    .option('--max-skew <s>', 'warn when the shards started a cell more than this many seconds apart', '2')
+    .action(async (dirs: string[], flags: MergeFlags) => {
+      const maxSkewS = Number(flags.maxSkew);
+      if (!Number.isFinite(maxSkewS) || maxSkewS < 0) throw new ConfigError('--max-skew', `expected a number of seconds >= 0, got ${JSON.stringify(flags.maxSkew)}`);
+      const shards = [];
+      for (const d of dirs) shards.push(await readShardDir(d));
+      const warnings = checkShards(shards, { allowPartial: flags.allowPartial });
+      const merged = mergeShards(shards, { maxSkewMs: maxSkewS * 1000 });
+      warnings.push(...merged.warnings);
+      const target = path.resolve(flags.out, merged.meta.run_id);
+      if (shards.some((s) => s.dir === target)) throw new ConfigError('--out', `${target} is one of the shard directories; choose another --out`);
+      if (existsSync(target) && !(await isMergeOutput(target)))
+        throw new ConfigError('--out', `${target} already exists and is not an earlier merge; choose another --out`);
+      const dir = await createRunDir(flags.out, merged.meta.run_id);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      await writeReport(dir, merged.results, merged.meta);
+      await finishReportDir(dir, (line) => process.stderr.write(`${line}\n`));
+      process.stdout.write(`merged ${shards.length} shard(s) of run ${merged.meta.run_id} (largest start skew ${(merged.maxSkewMs / 1000).toFixed(2)} s)\n`);
+      process.stdout.write(summaryTable(merged.results, dir));
+    });
 }

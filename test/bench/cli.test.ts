@@ -53,13 +53,26 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(out.stderr).toMatch(/\[1\/5\] memory raw mixed 256B 2c: \d+ ok/);
   });
 
+  it('writes report.html with its charts and a cost.csv whose memory replicas cost nothing', async () => {
+    const html = await readFile(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<title>rkvs report \d{8}-\d{6}-quick<\/title>/);
+    expect(html).toContain('cost.csv');
+    const charts = await readdir(path.join(dir, 'charts'));
+    expect(charts.some((f) => f.endsWith('.svg'))).toBe(true);
+    const cost = rows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
+    expect(cost.length).toBeGreaterThan(0);
+    expect(cost.filter((r) => r[7] !== '').every((r) => Number(r[8]) === 0)).toBe(true);
+    expect(out.stderr).not.toMatch(/cost: no price/);
+    expect(out.stderr).not.toMatch(/MaxListenersExceededWarning/);
+  });
+
   it('names the run directory <YYYYMMDD-HHMMSS>-<suite>', () => {
     expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-quick$/);
   });
 
   it('writes every report file with its exact header', async () => {
     const files = await readdir(dir);
-    for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'meta.json', 'history.jsonl', 'histograms'])
+    for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'counters.json', 'meta.json', 'history.jsonl', 'histograms', 'cost.csv', 'report.html', 'charts'])
       expect(files).toContain(f);
     const latency = await readFile(path.join(dir, 'latency.csv'), 'utf8');
     expect(header(latency)).toBe(LATENCY_COLUMNS.join(','));
@@ -95,7 +108,7 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const l of lines) {
       expect(Object.keys(l).sort()).toEqual(
-        ['clients', 'config', 'encoded', 'end_ms', 'op', 'outcome', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant'].sort(),
+        ['cell', 'clients', 'config', 'encoded', 'end_ms', 'op', 'outcome', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant'].sort(),
       );
       expect(l.unit).toBe('us');
       expect(l.encoded).toMatch(/^HIST/);

@@ -32,15 +32,22 @@ const csvRows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.spl
 describe('main job on the emulators (reduced size)', () => {
   it('runs raw, regular and atomic on S3, Azure and GCS emulators and writes every report file', async () => {
     const out = path.join(tmp, 'emu');
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--clients', '2', '--schedules', 'fast', '--no-checks'], {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--clients', '2', '--schedules', 'fast', '--no-checks'], {
       cwd: ROOT,
       env: { ...process.env, CI: '1' },
       timeout: 240_000,
     });
     const dir = await onlyRun(out);
     expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-default$/);
-    for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'meta.json'])
+    for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'counters.json', 'meta.json', 'cost.csv', 'report.html'])
       expect((await readdir(dir)).includes(f), f).toBe(true);
+    // the emulators are priced as the providers they stand for
+    const cost = csvRows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
+    expect(cost.some((r) => r[2] === 'regular' && Number(r[8]) > 0)).toBe(true);
+    // no listener leak warnings from the run's signals
+    expect(stderr).not.toMatch(/MaxListenersExceededWarning/);
+    // cells remove their keys, and the run prefix is cleaned at the end of the configuration
+    expect(stderr).not.toMatch(/could not be removed/);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
     const variants = new Set(lat.map((r) => r[3]));
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
