@@ -159,7 +159,7 @@ export async function buildReplicaStore(
       return latency(latencyOptions(spec.latency))(store);
     }
     case 'fs':
-      return createFsStore({ dir: spec.dir });
+      return createFsStore({ dir: spec.dir, ...(name ? { name } : {}) });
     case 'emulator':
       return ctx.pool.storeFor(spec.kind, { bucket: spec.bucket ?? 'rkvs-bench', name });
     case 's3': {
