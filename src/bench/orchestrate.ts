@@ -543,7 +543,11 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
             // shard 0 cleans up once every shard has left (the others only say they are leaving)
             await barrier.arrive(`cfg${ci}-exit`, null, { wait: shard?.index === 0 ? 'all' : 'none' });
           }
-          if (!barrier || shard?.index === 0) await cleanup(o, cfgHandle.name, opened, prefix);
+          if (!barrier) await cleanup(o, cfgHandle.name, opened, prefix);
+          else if (shard?.index === 0 && !o.signal?.aborted) await cleanup(o, cfgHandle.name, opened, prefix);
+          else if (shard?.index === 0)
+            // the other shards may still be running: leave their keys alone
+            o.progress.log(`the run prefix was not removed (interrupted while other shards may still run); remove it afterwards with: rkvs clean --config FILE --configs ${cfgHandle.name} --prefix ${prefix}`);
         } catch (e) {
           if (o.signal?.aborted) break;
           const msg = describeCause(e);
