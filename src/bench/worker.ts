@@ -23,13 +23,6 @@ const send = (m: WorkerMessage) => {
 };
 
 process.on('SIGINT', () => {});
-// the parent already printed the process-wide notices (e.g. the AWS SDK's Node version notice) once
-const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const text = typeof warning === 'string' ? warning : warning?.message;
-  if (typeof text === 'string' && text.startsWith('NodeVersionSupportWarning')) return;
-  emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
 process.on('disconnect', () => process.exit(0));
 
 let state: Extract<ParentMessage, { t: 'init' }> | undefined;
