@@ -6,6 +6,7 @@
 import type { Store } from '../store.js';
 import type { BenchRegisterStore, CreateRobustStore } from './integrations.js';
 import { CountingStore, RequestCounter, type RequestCounts } from './requests.js';
+import { withTimeout } from '../util/abort.js';
 import { runCell, type BenchClient, type CellOutcome, type HistoryEvent } from './runner.js';
 import { ScopedStore } from './stores.js';
 import type { BenchSchedule, BenchVariant, Workload } from './workload.js';
@@ -76,20 +77,6 @@ function registerClient(rs: BenchRegisterStore): BenchClient {
     },
     remove: (reg, opts) => rs.remove(reg, opts),
   };
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A part with its clients built, ready to start. */

@@ -10,7 +10,7 @@
  *   measured window as the union of the parts' windows (earliest start to latest end).
  */
 import { decodeHistogram, encodeHistogram, mergeHistograms, type Histogram } from './histogram.js';
-import type { CellOutcome } from './runner.js';
+import { emptyOutcome, type CellOutcome } from './runner.js';
 import type { LogicalOp, Workload } from './workload.js';
 
 /** Clients `[first, end)` of part `i` of `parts` (earlier parts get the extra client). */
@@ -144,19 +144,7 @@ function measuredCount(o: CellOutcome): number {
  */
 export function mergeOutcomes(parts: readonly CellOutcome[]): CellOutcome {
   if (parts.length === 1) return parts[0] as CellOutcome;
-  const out: CellOutcome = {
-    ok: new Map(),
-    failed: new Map(),
-    errors: new Map(),
-    measured: new Map(),
-    rounds: new Map(),
-    lastWritten: new Map(),
-    startMs: 0,
-    endMs: 0,
-    startEpochMs: 0,
-    endEpochMs: 0,
-    interrupted: parts.some((p) => p.interrupted),
-  };
+  const out: CellOutcome = { ...emptyOutcome(), interrupted: parts.some((p) => p.interrupted) };
   const addHist = (into: Map<string, Histogram>, from: Map<string, Histogram>) => {
     for (const [k, h] of from) {
       const cur = into.get(k);

@@ -40,7 +40,7 @@ import {
   type Workload,
 } from './workload.js';
 import { WorkerPool } from './workers.js';
-import { sleep } from '../util/abort.js';
+import { sleep, withTimeout } from '../util/abort.js';
 
 export { replicaLabels } from './cell-part.js';
 
@@ -127,20 +127,6 @@ export function planCells(
     for (const c of perRepeat) for (let r = 0; r < repeat; r++) cells.push({ ...c, repeat: r });
   }
   return cells;
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Lists every replica once, so an unreachable replica or a missing bucket fails fast with one line. */

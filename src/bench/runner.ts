@@ -103,17 +103,9 @@ function errorKind(e: unknown): string {
   return e instanceof StoreError ? e.kind : 'Unexpected';
 }
 
-/** Runs one cell; never throws for operation failures (they are counted). */
-export async function runCell(o: CellOptions): Promise<CellOutcome> {
-  const w = o.workload;
-  const opsTarget = o.ops ?? (o.durationS === undefined ? w.ops : undefined);
-  const durationMs = (o.durationS ?? (opsTarget === undefined ? w.durationS : undefined) ?? 0) * 1000;
-  const warmup = w.warmupOps;
-  const openRate = w.mode === 'closed' ? null : w.mode.openRate;
-  const nameOf = o.registerName ?? registerName;
-  const epoch = o.epochMs ?? performance.now();
-
-  const out: CellOutcome = {
+/** An outcome with nothing measured yet. */
+export function emptyOutcome(): CellOutcome {
+  return {
     ok: new Map(),
     failed: new Map(),
     errors: new Map(),
@@ -126,6 +118,19 @@ export async function runCell(o: CellOptions): Promise<CellOutcome> {
     endEpochMs: 0,
     interrupted: false,
   };
+}
+
+/** Runs one cell; never throws for operation failures (they are counted). */
+export async function runCell(o: CellOptions): Promise<CellOutcome> {
+  const w = o.workload;
+  const opsTarget = o.ops ?? (o.durationS === undefined ? w.ops : undefined);
+  const durationMs = (o.durationS ?? (opsTarget === undefined ? w.durationS : undefined) ?? 0) * 1000;
+  const warmup = w.warmupOps;
+  const openRate = w.mode === 'closed' ? null : w.mode.openRate;
+  const nameOf = o.registerName ?? registerName;
+  const epoch = o.epochMs ?? performance.now();
+
+  const out = emptyOutcome();
   const hist = (m: Map<string, Histogram>, k: string) => {
     let h = m.get(k);
     if (!h) m.set(k, (h = createHistogram()));

@@ -67,3 +67,21 @@ export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal 
   setMaxListeners(0, any);
   return any;
 }
+
+/**
+ * Resolves or rejects as `p` does, or rejects with "<what> did not answer within <ms/1000> s" after
+ * `ms` milliseconds (for waits on something that has no signal of its own, e.g. a child process).
+ */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
