@@ -174,14 +174,8 @@ export class AzureBlobStore implements Store {
     }
   }
 
-  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    return this.gate.begin(site, signal);
-  }
-
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'put', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('put', key, opts);
     try {
       const blob = this.containerClient.getBlockBlobClient(blobNameOfKey(key));
       await blob.uploadData(Buffer.from(value.buffer, value.byteOffset, value.byteLength), {
@@ -194,9 +188,7 @@ export class AzureBlobStore implements Store {
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const site: CallSite = { store: this.name, op: 'get', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('get', key, opts);
     try {
       const res = await this.containerClient.getBlobClient(blobNameOfKey(key)).download(0, undefined, { abortSignal: signal });
       const body = res.readableStreamBody;
@@ -210,9 +202,7 @@ export class AzureBlobStore implements Store {
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const site: CallSite = { store: this.name, op: 'list', key: prefix };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     try {
       // The last, partial segment of the prefix may encode differently from the keys it starts:
@@ -238,9 +228,7 @@ export class AzureBlobStore implements Store {
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'remove', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('remove', key, opts);
     try {
       await this.containerClient.getBlobClient(blobNameOfKey(key)).delete({ abortSignal: signal });
     } catch (e) {

@@ -3,7 +3,8 @@
  * or the store is closed, and check (or create) the bucket once, lazily, shared by concurrent first
  * calls. A bucket found missing later is forgotten so the next call checks again.
  */
-import { StoreError } from '../errors.js';
+import { StoreError, type StoreOp } from '../errors.js';
+import type { CallOptions } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
 import { raceSignal, relabel } from './errors-map.js';
 
@@ -65,5 +66,12 @@ export class BucketGate {
     } catch (e) {
       throw relabel(e, site);
     }
+  }
+
+  /** `begin` for a call of this store: returns the call site (for errors) and the caller's signal. */
+  async enter(op: StoreOp, key: string, opts?: CallOptions): Promise<{ site: CallSite; signal: AbortSignal | undefined }> {
+    const site: CallSite = { store: this.store, op, key };
+    await this.begin(site, opts?.signal);
+    return { site, signal: opts?.signal };
   }
 }

@@ -199,14 +199,8 @@ export class GcsStore implements Store {
     }
   }
 
-  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    return this.gate.begin(site, signal);
-  }
-
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'put', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('put', key, opts);
     const url = new URL(`${this.storage.apiEndpoint}/upload/storage/v1/b/${encodeURIComponent(this.bucketName)}/o`);
     url.searchParams.set('uploadType', 'media');
     url.searchParams.set('name', key);
@@ -281,9 +275,7 @@ export class GcsStore implements Store {
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const site: CallSite = { store: this.name, op: 'get', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('get', key, opts);
     try {
       return await this.download(key, signal, site);
     } catch (e) {
@@ -325,9 +317,7 @@ export class GcsStore implements Store {
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const site: CallSite = { store: this.name, op: 'list', key: prefix };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     let pageToken: string | undefined;
     try {
@@ -348,9 +338,7 @@ export class GcsStore implements Store {
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'remove', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('remove', key, opts);
     const url = new URL(
       `${this.storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(this.bucketName)}/o/${encodeURIComponent(key)}`,
     );

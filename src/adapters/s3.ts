@@ -185,14 +185,8 @@ export class S3Store implements Store {
     }
   }
 
-  private begin(site: CallSite, signal?: AbortSignal): Promise<void> {
-    return this.gate.begin(site, signal);
-  }
-
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'put', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('put', key, opts);
     if (value.byteLength > this.capabilities.maxValueBytes) {
       throw new StoreError({
         ...site,
@@ -218,9 +212,7 @@ export class S3Store implements Store {
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const site: CallSite = { store: this.name, op: 'get', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('get', key, opts);
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
       if (!res.Body) return new Uint8Array(0);
@@ -233,9 +225,7 @@ export class S3Store implements Store {
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const site: CallSite = { store: this.name, op: 'list', key: prefix };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     let token: string | undefined;
     try {
@@ -259,9 +249,7 @@ export class S3Store implements Store {
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const site: CallSite = { store: this.name, op: 'remove', key };
-    const signal = opts?.signal;
-    await this.begin(site, signal);
+    const { site, signal } = await this.gate.enter('remove', key, opts);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
     } catch (e) {
