@@ -103,6 +103,18 @@ function entryFor(key: string | undefined, prices: PriceTable): PriceEntry | und
   return key === undefined ? undefined : prices[key];
 }
 
+/** Rows grouped by the given fields, in order of first appearance (every group is non-empty). */
+function groupBy<T>(rows: readonly T[], fields: (r: T) => readonly (string | number)[]): [T, ...T[]][] {
+  const groups = new Map<string, [T, ...T[]]>();
+  for (const r of rows) {
+    const g = fields(r).join('\u0000');
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  }
+  return [...groups.values()];
+}
+
 /** Cost rows from parsed report rows, with warnings about replicas without a price. Pure: no I/O. */
 export function computeCosts(input: {
   requests: readonly RequestsRow[];
@@ -120,14 +132,7 @@ export function computeCosts(input: {
   };
 
   // Requests: group by (run_id, config, variant, op).
-  const groups = new Map<string, RequestsRow[]>();
-  for (const r of input.requests) {
-    const g = `${r.run_id}\u0000${r.config}\u0000${r.variant}\u0000${r.op}`;
-    let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
-    list.push(r);
-  }
-  for (const list of groups.values()) {
+  for (const list of groupBy(input.requests, (r) => [r.run_id, r.config, r.variant, r.op])) {
     const first = list[0];
     let reqs = 0;
     let cost = 0;
@@ -170,14 +175,7 @@ export function computeCosts(input: {
   }
 
   // Storage: group by (run_id, config, variant, phase, value_bytes, registers).
-  const sgroups = new Map<string, OverheadRow[]>();
-  for (const r of input.overhead) {
-    const g = [r.run_id, r.config, r.variant, r.phase, r.value_bytes, r.registers].join('\u0000');
-    let list = sgroups.get(g);
-    if (!list) sgroups.set(g, (list = []));
-    list.push(r);
-  }
-  for (const list of sgroups.values()) {
+  for (const list of groupBy(input.overhead, (r) => [r.run_id, r.config, r.variant, r.phase, r.value_bytes, r.registers])) {
     const first = list[0];
     let ratio = 0;
     let cost = 0;
