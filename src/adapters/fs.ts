@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { ConfigError, StoreError, type StoreOp } from '../errors.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { abortError, throwIfAborted, type CallSite } from '../util/abort.js';
+import { mkdirs } from '../util/fs.js';
 
 export interface FsStoreOptions {
   /** Directory holding the data; created (with parents) on first use. */
@@ -120,7 +121,7 @@ export class FsStore implements Store {
   }
 
   private ensureDir(site: CallSite): Promise<void> {
-    this.ready ??= fsp.mkdir(this.dir, { recursive: true }).then(
+    this.ready ??= mkdirs(this.dir).then(
       () => undefined,
       (e: unknown) => {
         this.ready = undefined;
@@ -207,7 +208,7 @@ export class FsStore implements Store {
     const temp = `${file.slice(0, -VALUE_SUFFIX.length)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
     let renamed = false;
     try {
-      if (parent !== this.dir) await fsp.mkdir(parent, { recursive: true });
+      if (parent !== this.dir) await mkdirs(parent);
       throwIfAborted(signal, site);
       const handle = await fsp.open(temp, 'wx');
       try {

@@ -13,7 +13,7 @@
  * nearest-rank definition on the recorded samples: p = sorted[ceil(p/100 * count) - 1].
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'csv-stringify/sync';
@@ -23,6 +23,7 @@ import type { ReplicaSpec } from './config-schema.js';
 import { prefixStore } from './config-open.js';
 import type { ProviderConfiguration } from './config.js';
 import { cleanupOpened, findForeignObjects } from './clean.js';
+import { mkdirs } from '../util/fs.js';
 
 export const PROBE_COLUMNS = [
   'run_id',
@@ -306,7 +307,7 @@ export async function probeConfiguration(handle: ProviderConfiguration, opts: Pr
 /** Writes probe.csv into `dir` (created if needed). */
 export async function writeProbeCsv(dir: string, rows: readonly ProbeRow[]): Promise<string> {
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirs(dir);
     const file = path.join(dir, 'probe.csv');
     await writeFile(file, stringify(rows as ProbeRow[], { header: true, columns: [...PROBE_COLUMNS] }));
     return file;

@@ -1,7 +1,8 @@
 /** The report directory `reports/<YYYYMMDD-HHMMSS>-<suite>/` and the writing of every report file. */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { mkdirs } from '../util/fs.js';
 import { percentileText } from './histogram.js';
 import type { RunMeta } from './meta.js';
 import { redact } from './meta.js';
@@ -27,7 +28,7 @@ function fsMessage(e: unknown, what: string, fix: string): string {
 export async function createRunDir(outBase: string, runId: string): Promise<string> {
   const dir = path.resolve(outBase, runId);
   try {
-    await mkdir(path.join(dir, 'histograms'), { recursive: true });
+    await mkdirs(path.join(dir, 'histograms'));
     const probe = path.join(dir, '.write-test');
     await writeFile(probe, 'ok');
     await rm(probe);
@@ -58,7 +59,7 @@ export async function writeReport(
   const put = async (rel: string, text: string) => {
     const file = path.join(dir, rel);
     try {
-      await mkdir(path.dirname(file), { recursive: true });
+      await mkdirs(path.dirname(file));
       await writeFile(file, text);
     } catch (e) {
       throw new Error(fsMessage(e, `cannot write report file ${file}`, 'free some space or choose another --out DIR; the run can be repeated with the same --seed'));

@@ -3,7 +3,7 @@
  * Exit 0: no regression; 1: at least one metric regressed beyond its threshold and significantly;
  * 2: usage or input error.
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ExitCode } from '../cli.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../bench/compare.js';
 import { compareMarkdown } from '../bench/report/markdown.js';
 import { ConfigError } from '../errors.js';
+import { mkdirs } from '../util/fs.js';
 
 interface CompareFlags {
   thresholds?: string;
@@ -82,7 +83,7 @@ export function registerCompare(program: Command): void {
       if (flags.csv) {
         const dir = flags.out ?? current;
         try {
-          await mkdir(dir, { recursive: true });
+          await mkdirs(dir);
           const file = await writeCompareCsv(result, dir);
           if (!flags.quiet) process.stdout.write(`wrote ${file}\n`);
         } catch (e) {

@@ -4,12 +4,13 @@
  * plus `timeseries.csv` and `summary.csv` (the scenario's headline table), and the HTML report
  * when the report module is available.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/histogram.js';
 import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS } from '../bench/report/csv.js';
 import type { ReplicaCounters } from './replica.js';
+import { mkdirs } from '../util/fs.js';
 
 // the same report schema as `rkvs bench`, so compare, report and merge read simulations too
 export { LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS };
@@ -144,7 +145,7 @@ export class SimReport {
 
   /** Writes every file into `dir` (created). */
   async write(dir: string, meta: Record<string, unknown>): Promise<void> {
-    await mkdir(join(dir, 'histograms'), { recursive: true });
+    await mkdirs(join(dir, 'histograms'));
     const csv = (rows: Row[], columns: readonly string[]) => stringify(rows, { header: true, columns: columns as string[] });
     await writeFile(join(dir, 'latency.csv'), csv(this.latency, LATENCY_COLUMNS));
     await writeFile(join(dir, 'overhead.csv'), csv(this.overhead, OVERHEAD_COLUMNS));
