@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatHistory, normalizeHistory } from '../../src/check/index.js';
 import { Random } from '../../src/util/random.js';
+import { tempDir } from '../support/tmp.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GOLDEN = join(import.meta.dirname, 'golden');
@@ -33,7 +33,7 @@ describe('rkvs check', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/cannot read/);
 
-    const dir = mkdtempSync(join(tmpdir(), 'rkvs-check-'));
+    const dir = tempDir('rkvs-check-');
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, '{"client":"a","op":"write","input":"v","call":0,"return":1}\n{"client":"a","op":"read","call":"x"}\n');
     const parse = rkvs('check', broken);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
+import { tempDir } from '../support/tmp.js';
 
 describe('rkvs simulate', () => {
   let out = '';
@@ -16,7 +16,7 @@ describe('rkvs simulate', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('runs a scenario, prints its headline and checks, writes the report (exit 0)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rkvs-sim-cmd-'));
+    const dir = tempDir('rkvs-sim-cmd-');
     const code = await main(['node', 'rkvs', 'simulate', 'schedules-and-variants', '--small', '--seed', '3', '--out', dir, '--no-html']);
     expect(code, err).toBe(0);
     expect(out).toMatch(/Schedules and variants \(seed 3, --small/);

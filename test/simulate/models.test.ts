@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, percentileText, recordMs } from '../../src/bench/histogram.js';
@@ -17,6 +16,7 @@ import {
 } from '../../src/simulate/models.js';
 import { toLayerOptions } from '../../src/simulate/realtime.js';
 import { Random } from '../../src/util/random.js';
+import { tempDir } from '../support/tmp.js';
 
 function empiricalMedian(d: Distribution, seed: number, n = 20_000): number {
   const r = new Random(seed);
@@ -65,7 +65,7 @@ describe('latency models', () => {
 
 describe('recorded histograms replayed', () => {
   it('reads histograms.jsonl (merged per op) and .hgrm files', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rkvs-sim-models-'));
+    const dir = tempDir('rkvs-sim-models-');
     const h = createHistogram();
     for (let i = 1; i <= 1000; i++) recordMs(h, i / 10); // 0.1 .. 100 ms, median ~50
     const line = (op: string) => JSON.stringify({ config: 'c', variant: 'raw', schedule: 'none', op, value_bytes: 0, clients: 1, repeat: 0, outcome: 'ok', unit: 'us', start_ms: 0, end_ms: 1, encoded: encodeHistogram(h) });
@@ -86,7 +86,7 @@ describe('recorded histograms replayed', () => {
   });
 
   it('rejects files that are not recordings, naming the problem', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rkvs-sim-models-'));
+    const dir = tempDir('rkvs-sim-models-');
     const bad = join(dir, 'bad.jsonl');
     await writeFile(bad, 'not json\n');
     await expect(loadRecordedModel(bad)).rejects.toThrow(/bad.jsonl:1 is not JSON/);

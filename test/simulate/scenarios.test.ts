@@ -3,19 +3,19 @@
  * quiescence, latency >= the q-th-fastest floor, no errors under stragglers/crashes/flapping),
  * and it writes the bench report schema. Seeds are printed on failure.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, findScenario } from '../../benchmarks/sim/index.js';
 import { LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS } from '../../src/simulate/report.js';
 import { runScenario } from '../../src/simulate/index.js';
+import { tempDir } from '../support/tmp.js';
 
 const SEED = Number(process.env.RKVS_SIM_SEED ?? 7);
 
 async function tmp(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'rkvs-sim-'));
+  return tempDir('rkvs-sim-');
 }
 
 function header(csv: string): string[] {
