@@ -14,9 +14,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, describeCause } from '../errors.js';
+import { parseCsv } from './report/read.js';
 import type { RequestCounts } from './requests.js';
 import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from './prices.js';
 
@@ -223,7 +223,7 @@ export function computeCosts(input: {
 
 async function readCsv(file: string): Promise<Record<string, string>[]> {
   try {
-    return parseCsv(await readFile(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    return parseCsv(await readFile(file, 'utf8'), file);
   } catch (e) {
     throw new ConfigError(path.basename(file), `cannot read ${file}: ${describeCause(e)}`);
   }
