@@ -14,6 +14,7 @@ import { sleep } from '../util/abort.js';
 import { Random } from '../util/random.js';
 import { createHistogram, recordMs, type Histogram } from './histogram.js';
 import { withOp } from './requests.js';
+import type { Operation } from '../check/history.js';
 import {
   opSampler,
   registerName,
@@ -33,18 +34,11 @@ export interface BenchClient {
   remove(register: string, opts?: CallOptions): Promise<void>;
 }
 
-/** One recorded operation, as `rkvs check` reads it (times in ms since the run started). */
-export interface HistoryEvent {
-  client: string;
-  /** A remove is recorded as a write with `input: null` (a tombstone). */
-  op: 'write' | 'read';
-  register: string;
-  input: string | null;
-  output: string | null;
-  call: number;
-  return: number | null;
-  error?: string;
-}
+/**
+ * One recorded operation, as `rkvs check` reads it (times in ms since the run started). A remove is
+ * recorded as a write with `input: null` (a tombstone).
+ */
+export type HistoryEvent = Omit<Operation, 'id'>;
 
 export interface CellOptions {
   clients: BenchClient[];
