@@ -94,8 +94,18 @@ const loadBefore = load();
 const started = new Date();
 process.stderr.write(`bench:startup: ${commands.length} commands x ${runs} runs (+${warmup} warm-up) with ${runner}; load average ${loadBefore}\n`);
 
-/** Seconds of every run, by command label. */
+/** Seconds of every run, and mean CPU seconds (user + system) per run, by command label. */
 const times = new Map(commands.map((c) => [c.label, []]));
+const cpu = new Map();
+/** CPU seconds used by this process's waited-for children so far (Linux; null elsewhere). */
+const childrenCpu = () => {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ = 100 ticks
+  } catch {
+    return null;
+  }
+};
 if (runner === 'hyperfine') {
   const json = join(tmp, 'hyperfine.json');
   const quote = (a) => (/^[A-Za-z0-9_./:=@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
@@ -106,16 +116,26 @@ if (runner === 'hyperfine') {
     { stdio: ['ignore', 'inherit', 'inherit'], env },
   );
   if (hf.status !== 0) fail(`hyperfine exited ${hf.status ?? hf.signal}`);
-  for (const r of JSON.parse(readFileSync(json, 'utf8')).results) times.get(r.command).push(...r.times);
+  for (const r of JSON.parse(readFileSync(json, 'utf8')).results) {
+    times.get(r.command).push(...r.times);
+    cpu.set(r.command, r.user + r.system);
+  }
 } else {
+  const cpuSum = new Map(commands.map((c) => [c.label, 0]));
   for (let i = 0; i < warmup + runs; i++) {
     for (const c of commands) {
+      const cpu0 = childrenCpu();
       const t0 = process.hrtime.bigint();
       spawnSync(c.argv[0], c.argv.slice(1), { stdio: 'ignore', env });
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (i >= warmup) times.get(c.label).push(s);
+      const cpu1 = childrenCpu();
+      if (i >= warmup) {
+        times.get(c.label).push(s);
+        if (cpu0 !== null && cpu1 !== null) cpuSum.set(c.label, cpuSum.get(c.label) + cpu1 - cpu0);
+      }
     }
   }
+  if (childrenCpu() !== null) for (const c of commands) cpu.set(c.label, cpuSum.get(c.label) / runs);
 }
 rmSync(tmp, { recursive: true, force: true });
 const loadAfter = load();
@@ -132,9 +152,11 @@ const stats = (xs) => {
   };
 };
 const baseline = stats(times.get('node -e 0'));
+const baselineCpu = cpu.get('node -e 0');
 const rows = commands.map((c) => {
   const st = stats(times.get(c.label));
   const ratio = st.median / baseline.median;
+  const cpuS = cpu.get(c.label);
   let target = '';
   let meets = '';
   if (c.target?.ratio !== undefined) {
@@ -144,18 +166,19 @@ const rows = commands.map((c) => {
     target = `median < ${c.target.seconds} s`;
     meets = st.median < c.target.seconds ? 'yes' : 'no';
   }
-  return { command: c.label, ...st, ratio, target, meets };
+  return { command: c.label, ...st, ratio, cpuS, cpuRatio: cpuS !== undefined && baselineCpu ? cpuS / baselineCpu : undefined, target, meets };
 });
 
 const runId = started.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}`;
 mkdirSync(args.out, { recursive: true });
 const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-const header = ['run_id', 'runner', 'node', 'machine', 'command', 'runs', 'min_s', 'median_s', 'max_s', 'mean_s', 'median_vs_node', 'target', 'meets_target'];
+const header = ['run_id', 'runner', 'node', 'machine', 'command', 'runs', 'min_s', 'median_s', 'max_s', 'mean_s', 'median_vs_node', 'mean_cpu_s', 'cpu_vs_node', 'target', 'meets_target'];
+const opt = (v, digits) => (v === undefined ? '' : v.toFixed(digits));
 const csv = [
   header.join(','),
   ...rows.map((r) =>
-    [runId, runner, process.version, machine, r.command, r.runs, r.min.toFixed(4), r.median.toFixed(4), r.max.toFixed(4), r.mean.toFixed(4), r.ratio.toFixed(2), r.target, r.meets]
+    [runId, runner, process.version, machine, r.command, r.runs, r.min.toFixed(4), r.median.toFixed(4), r.max.toFixed(4), r.mean.toFixed(4), r.ratio.toFixed(2), opt(r.cpuS, 4), opt(r.cpuRatio, 2), r.target, r.meets]
       .map(csvCell)
       .join(','),
   ),
@@ -168,11 +191,15 @@ const md = [
   '',
   `Run ${runId}: ${runs} runs per command after ${warmup} warm-up runs, ${runner === 'hyperfine' ? 'hyperfine (no shell), each command\'s runs back to back' : 'built-in runner, commands interleaved run by run'};`,
   `Node.js ${process.version}, ${machine}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
-  `The CLI ran its compiled build (dist/, ${build.reason}). Times are wall-clock seconds of the whole process.`,
+  `The CLI ran its compiled build (dist/, ${build.reason}). Times are wall-clock milliseconds of the whole process;`,
+  'CPU is the mean user + system time per run (less sensitive than wall time to other processes on the machine).',
   '',
-  '| command | min ms | median ms | max ms | median vs `node -e 0` | target | met |',
-  '| --- | ---: | ---: | ---: | ---: | --- | --- |',
-  ...rows.map((r) => `| \`${r.command}\` | ${ms(r.min)} | ${ms(r.median)} | ${ms(r.max)} | ${r.ratio.toFixed(2)}x | ${r.target || 'baseline'} | ${r.meets || '-'} |`),
+  '| command | min ms | median ms | max ms | median vs `node -e 0` | CPU ms | CPU vs `node -e 0` | target | met |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  ...rows.map(
+    (r) =>
+      `| \`${r.command}\` | ${ms(r.min)} | ${ms(r.median)} | ${ms(r.max)} | ${r.ratio.toFixed(2)}x | ${r.cpuS === undefined ? '-' : ms(r.cpuS)} | ${r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}x`} | ${r.target || 'baseline'} | ${r.meets || '-'} |`,
+  ),
   '',
   `Written by \`npm run bench:startup\` (scripts/bench-startup.mjs); rows in ${relative(root, join(args.out, 'startup.csv')) || 'startup.csv'}.`,
   '',
