@@ -21,5 +21,9 @@ export async function importFile(file: string, what: string): Promise<Record<str
   } catch {
     throw new ConfigError(what, `${file} is TypeScript, and loading it needs tsx (npm install --save-dev tsx); or write it as a .js/.mjs module`);
   }
-  return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
+  const mod = (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
+  // Outside an ESM package ("type": "module") a .ts file is compiled as CommonJS, and its exports
+  // arrive as the namespace's `default`.
+  const inner = mod.default as Record<string, unknown> | undefined;
+  return inner && typeof inner === 'object' && inner.__esModule === true ? inner : mod;
 }

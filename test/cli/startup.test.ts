@@ -196,3 +196,29 @@ describe('bin/build-state.js: is dist/ a build of the sources as they are?', () 
     expect(buildState(root).state).toBe('missing');
   });
 });
+
+describe('TypeScript files the user names', () => {
+  it('rkvs bench runs a .ts suite given by path (the compiled CLI loads it through tsx)', () => {
+    const dir = tempDir('rkvs-ts-suite-');
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(
+      join(dir, 'mine.ts'),
+      [
+        `import type { SuiteInput } from ${JSON.stringify(join(ROOT, 'src', 'bench', 'suite.js'))};`,
+        'const ops: number = 10;',
+        "const suite: SuiteInput = { name: 'mine', defaultConfig: { memory: { n: 3, delayMs: 0 } }, variants: ['raw'], schedules: ['fast'],",
+        "  workloads: [{ name: 'w', mix: { write: 1, read: 1 }, valueBytes: [64], registers: 2, clients: 1, ops, warmupOps: 0 }] };",
+        'export default suite;',
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--suite', join(dir, 'mine.ts'), '--out', join(dir, 'out'), '--no-checks', '--no-progress'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, CI: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/memory\s+raw\s+none\s+write\s+64/);
+  });
+});
