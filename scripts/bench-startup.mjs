@@ -200,6 +200,9 @@ const md = [
     (r) =>
       `| \`${r.command}\` | ${ms(r.min)} | ${ms(r.median)} | ${ms(r.max)} | ${r.ratio.toFixed(2)}x | ${r.cpuS === undefined ? '-' : ms(r.cpuS)} | ${r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}x`} | ${r.target || 'baseline'} | ${r.meets || '-'} |`,
   ),
+  ...(baseline.median > 0.15
+    ? ['', `\`node -e 0\` itself took ${ms(baseline.median)} ms in this run (about 150 ms or less on this kind of machine when idle): the machine was busy, so the ratios say more than the absolute times.`]
+    : []),
   '',
   `Written by \`npm run bench:startup\` (scripts/bench-startup.mjs); rows in ${relative(root, join(args.out, 'startup.csv')) || 'startup.csv'}.`,
   '',
