@@ -3,9 +3,16 @@
  * each subcommand lives in src/commands/<name>.ts and registers itself on the program.
  *
  * Exit codes: 0 success, 1 failure (or a regression found by `compare`), 2 usage or configuration error.
+ *
+ * Start-up cost: this module and the command modules load only what declaring the options needs;
+ * each command imports its heavy modules (provider SDKs, emulators, charts, the harness) inside its
+ * action, so `rkvs --help`, `--version` and usage errors start in about the time of a bare `node`.
  */
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { ConfigError, describeCause } from './errors.js';
+import { PACKAGE_ROOT } from './util/package-root.js';
 import { registerBench } from './commands/bench.js';
 import { registerCheck } from './commands/check.js';
 import { registerClean } from './commands/clean.js';
@@ -26,11 +33,32 @@ export class ExitCode extends Error {
   }
 }
 
+/** `rkvs --version`: the package's version and the Node.js running it. */
+export function versionText(): string {
+  const { version } = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return `robust-kvs ${version} (Node.js ${process.version}, ${process.platform}-${process.arch})`;
+}
+
+/**
+ * Every option's help line states its default: commander prints the defaults given to `.option()`;
+ * a flag is off unless given, a `--no-x` flag's feature is on unless given; an option whose default
+ * depends on something else says so in its description, as "(default: ...)".
+ */
+export function optionDescription(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  if (/\(default[:\s]|\(required|\bdefault: /.test(text) || option.long === '--help' || option.long === '--version') return text;
+  if (option.negate) return `${text} (default: with ${option.attributeName()})`;
+  if (option.isBoolean()) return `${text} (default: off)`;
+  return text;
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('rkvs')
     .description('robust-kvs: a fault-tolerant register over several cloud key-value stores, and its benchmark harness')
+    .version(versionText(), '-V, --version', 'print the version of robust-kvs and of Node.js')
+    .configureHelp({ optionDescription })
     .exitOverride()
     .showHelpAfterError('(run rkvs --help for usage)');
   registerBench(program);

@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import dotenv from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeCause } from '../errors.js';
@@ -34,7 +34,7 @@ export { DEFAULT_PREFIX_ROOT, formatPath } from './config-schema.js';
 export type { EmulatorKind } from './config-open.js';
 
 /** Directory of the preset files shipped with the project (`benchmarks/configs/`). */
-export const PRESET_DIR = fileURLToPath(new URL('../../benchmarks/configs/', import.meta.url));
+export const PRESET_DIR = path.join(PACKAGE_ROOT, 'benchmarks', 'configs');
 
 /** Presets addressable by name instead of a path (`--config emulators`). */
 export function presetPath(name: string): string | undefined {

@@ -4,10 +4,12 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
+import { importFile } from '../util/import-file.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { BENCH_SCHEDULES, BENCH_VARIANTS, workloadSchema, type WorkloadInput } from './workload.js';
 
 const int = (min: number) => z.number().int().min(min);
@@ -69,8 +71,11 @@ export function defineSuite(s: SuiteInput & { workloads?: WorkloadInput[] }): Su
   return s;
 }
 
-/** Directory of the built-in suites. */
+/** Directory of the built-in suites (in the compiled build: their compiled modules, dist/benchmarks). */
 export const BENCHMARKS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
+/** Where built-in suites are looked up: BENCHMARKS_DIR, then the package's benchmarks/ (.json/.yaml suites are not compiled). */
+const SUITE_DIRS = [...new Set([BENCHMARKS_DIR, path.join(PACKAGE_ROOT, 'benchmarks')])];
+const SUITE_FILE = /\.(ts|js|json|ya?ml)$/;
 
 /** Validates a suite object; errors name the field and how to fix it. */
 export function parseSuite(input: unknown, source: string): Suite {
@@ -95,11 +100,15 @@ async function exists(p: string): Promise<boolean> {
 /** Names of the built-in suites. */
 export async function builtinSuites(): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
-  try {
-    return (await readdir(BENCHMARKS_DIR)).filter((f) => /\.(ts|js|json|ya?ml)$/.test(f)).map((f) => f.replace(/\.(ts|js|json|ya?ml)$/, '')).sort();
-  } catch {
-    return [];
+  const names = new Set<string>();
+  for (const dir of SUITE_DIRS) {
+    try {
+      for (const f of await readdir(dir)) if (SUITE_FILE.test(f) && !f.endsWith('.d.ts')) names.add(f.replace(SUITE_FILE, ''));
+    } catch {
+      // no such directory
+    }
   }
+  return [...names].sort();
 }
 
 /** Loads a suite by built-in name or by file path (.ts, .js, .mjs, .json, .yaml). */
@@ -110,11 +119,13 @@ export async function loadSuite(nameOrFile: string): Promise<Suite> {
     if (!(await exists(file))) throw new ConfigError('--suite', `file ${nameOrFile} not found; give a suite name (${(await builtinSuites()).join(', ')}) or an existing file`);
   } else {
     if (!/^[A-Za-z0-9_.-]+$/.test(nameOrFile)) throw new ConfigError('--suite', `invalid suite name ${JSON.stringify(nameOrFile)}`);
-    for (const ext of ['ts', 'js', 'json', 'yaml']) {
-      const p = path.join(BENCHMARKS_DIR, `${nameOrFile}.${ext}`);
-      if (await exists(p)) {
-        file = p;
-        break;
+    search: for (const dir of SUITE_DIRS) {
+      for (const ext of ['ts', 'js', 'json', 'yaml']) {
+        const p = path.join(dir, `${nameOrFile}.${ext}`);
+        if (await exists(p)) {
+          file = p;
+          break search;
+        }
       }
     }
     if (!file) throw new ConfigError('--suite', `unknown suite ${JSON.stringify(nameOrFile)}; built-in suites: ${(await builtinSuites()).join(', ')} (or give a file path)`);
@@ -123,7 +134,7 @@ export async function loadSuite(nameOrFile: string): Promise<Suite> {
   try {
     if (/\.json$/.test(file)) raw = JSON.parse(await readFile(file, 'utf8'));
     else if (/\.ya?ml$/.test(file)) raw = YAML.parse(await readFile(file, 'utf8'));
-    else raw = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    else raw = (await importFile(file, '--suite')).default;
   } catch (e) {
     throw new ConfigError(`suite ${file}`, `cannot be read: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }

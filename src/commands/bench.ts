@@ -9,14 +9,16 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../cli.js';
-import { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } from '../bench/configurations.js';
-import { runBench } from '../bench/orchestrate.js';
-import { createProgress, progressMode } from '../bench/progress.js';
-import { summaryTable } from '../bench/report/table.js';
-import { checkRunId, resolveShard } from '../bench/shard.js';
-import { loadSuite, type Suite } from '../bench/suite.js';
-import { BENCH_SCHEDULES, BENCH_VARIANTS, type BenchSchedule, type BenchVariant } from '../bench/workload.js';
+import type { Suite } from '../bench/suite.js';
+import type { BenchSchedule, BenchVariant } from '../bench/workload.js';
 import type { ConfigurationHandle } from '../bench/types.js';
+
+// The harness (and through it the SDKs and emulators) loads in the action, not when the command is
+// declared: `rkvs --help` and usage errors do not pay for it. The help text names the variants and
+// schedules of src/bench/workload.ts (BENCH_VARIANTS, BENCH_SCHEDULES) without loading it (zod); a
+// test keeps the lists equal.
+export const VARIANT_NAMES: readonly BenchVariant[] = ['raw', 'regular', 'atomic'];
+export const SCHEDULE_NAMES: readonly BenchSchedule[] = ['fast', 'classic'];
 
 interface BenchFlags {
   suite: string;
@@ -83,26 +85,26 @@ export function registerBench(program: Command): void {
     .option('--config <file>', 'provider configurations file (default: the three local emulators)')
     .option('--configs <a,b>', 'names of the configurations of --config to run (default: all)')
     .option('--out <dir>', 'base directory of report directories', 'reports')
-    .option('--repeat <n>', 'repetitions of every cell (overrides the suite)')
+    .option('--repeat <n>', "repetitions of every cell (default: the suite's)")
     .option('--interleave', 'alternate variants across repetitions, so drift hits all of them')
-    .option('--ops <n>', 'measured operations per cell (overrides the suite)')
-    .option('--duration <s>', 'measured seconds per cell (overrides the suite)')
-    .option('--clients <n>', 'concurrent clients per cell (overrides the suite)')
+    .option('--ops <n>', "measured operations per cell (default: the suite's)")
+    .option('--duration <s>', "measured seconds per cell, instead of --ops (default: the suite's)")
+    .option('--clients <n>', "concurrent clients per cell (default: the suite's)")
     .option('--seed <n>', 'seed of every random choice (default: the suite seed)')
     .option('--history', 'record every operation to history.jsonl (for rkvs check)')
     .option('--no-progress', 'no live progress output')
     .option('--no-checks', "skip the suite's latency-model and harness-overhead checks")
-    .option('--variants <list>', `variants to run: ${BENCH_VARIANTS.join(',')}`)
-    .option('--schedules <list>', `schedules to run: ${BENCH_SCHEDULES.join(',')}`)
-    .option('--workers <n|list|auto|sweep>', "spread every cell's clients over N worker processes (a list, or sweep = 1..cores, runs each count in turn)")
-    .option('--shard <i/N>', 'run shard i of N (0-based) of a run spread over machines; combine the shards with rkvs merge')
+    .option('--variants <list>', `variants to run, of ${VARIANT_NAMES.join(',')} (default: the suite's)`)
+    .option('--schedules <list>', `schedules to run, of ${SCHEDULE_NAMES.join(',')} (default: the suite's)`)
+    .option('--workers <n|list|auto|sweep>', "spread every cell's clients over N worker processes (a list, or sweep = 1..cores, runs each count in turn) (default: the suite's, else 1)")
+    .option('--shard <i/N>', 'run shard i of N (0-based) of a run spread over machines; combine the shards with rkvs merge (default: the whole run; see --shard-count)')
     .option('--shard-count <N>', 'number of shards, the index coming from RKVS_SHARD_INDEX or JOB_COMPLETION_INDEX (default: RKVS_SHARD_COUNT)')
     .option('--run-id <id>', 'run id (default: <YYYYMMDD-HHMMSS>-<suite>, or RKVS_RUN_ID); every shard of a run needs the same one')
     .option('--sync-timeout <s>', 'seconds a shard waits for the others before each cell (shared replicas only)', '600')
     .option('--yes', 'run even when a bucket holds objects outside the rkvs prefix root')
     .action(async (flags: BenchFlags) => {
-      const variants = list<BenchVariant>('--variants', flags.variants, BENCH_VARIANTS);
-      const schedules = list<BenchSchedule>('--schedules', flags.schedules, BENCH_SCHEDULES);
+      const variants = list<BenchVariant>('--variants', flags.variants, VARIANT_NAMES);
+      const schedules = list<BenchSchedule>('--schedules', flags.schedules, SCHEDULE_NAMES);
       const repeat = positiveInt('--repeat', flags.repeat);
       const ops = positiveInt('--ops', flags.ops);
       const clients = positiveInt('--clients', flags.clients);
@@ -114,14 +116,17 @@ export function registerBench(program: Command): void {
       }
       if (ops !== undefined && durationS !== undefined) throw new ConfigError('--ops', 'give either --ops or --duration, not both');
       if (flags.configs && !flags.config) throw new ConfigError('--configs', 'needs --config FILE (the file the names come from)');
+      const { checkRunId, resolveShard } = await import('../bench/shard.js');
       const shard = resolveShard({ shard: flags.shard, shardCount: flags.shardCount });
       const runIdText = flags.runId ?? (process.env.RKVS_RUN_ID || undefined);
       const runId = runIdText === undefined ? undefined : checkRunId(flags.runId !== undefined ? '--run-id' : 'RKVS_RUN_ID', runIdText);
       const syncTimeoutS = Number(flags.syncTimeout ?? '600');
       if (!Number.isFinite(syncTimeoutS) || syncTimeoutS <= 0) throw new ConfigError('--sync-timeout', `expected a positive number of seconds, got ${JSON.stringify(flags.syncTimeout)}`);
+      const { loadSuite } = await import('../bench/suite.js');
       const suite = await loadSuite(flags.suite);
       const workers = resolveWorkers(flags.workers, suite);
 
+      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } = await import('../bench/configurations.js');
       let configurations: ConfigurationHandle[];
       if (flags.config) {
         const names = flags.configs?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -134,6 +139,11 @@ export function registerBench(program: Command): void {
         configurations = [memoryConfiguration({ ...suite.defaultConfig.memory })];
       }
 
+      const [{ runBench }, { createProgress, progressMode }, { summaryTable }] = await Promise.all([
+        import('../bench/orchestrate.js'),
+        import('../bench/progress.js'),
+        import('../bench/report/table.js'),
+      ]);
       const ac = new AbortController();
       // every replica call of every client listens to this signal
       setMaxListeners(0, ac.signal);

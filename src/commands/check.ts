@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkHistory, formatVerdict, parseHistory, verdictExitCode, type CheckModel } from '../check/index.js';
+import type { CheckModel } from '../check/index.js';
 import { ExitCode } from '../cli.js';
 import { ConfigError } from '../errors.js';
 
@@ -31,6 +31,7 @@ export async function runCheck(file: string, opts: CheckCommandOptions): Promise
   } catch (e) {
     throw new ConfigError('history', `cannot read ${file}: ${(e as Error).message}`);
   }
+  const { checkHistory, formatVerdict, parseHistory, verdictExitCode } = await import('../check/index.js');
   const history = parseHistory(text, file);
   const verdict = checkHistory(history, opts.model as CheckModel, { timeoutMs, minimize: opts.minimize });
   return { code: verdictExitCode(verdict), text: formatVerdict(verdict) };

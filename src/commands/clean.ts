@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode } from '../cli.js';
-import { checkCleanPrefix, cleanPrefix, type CleanResult } from '../bench/clean.js';
+import type { CleanResult } from '../bench/clean.js';
 import { selectConfigurations } from './probe.js';
 
 interface CleanFlags {
@@ -21,10 +21,11 @@ export function registerClean(program: Command): void {
     .description('remove every object under a run prefix (leftovers of interrupted runs) from every replica')
     .option('--config <file>', 'provider configurations file or preset name (default: the local emulators)')
     .option('--configs <a,b>', 'names of the configurations of --config to clean (default: all)')
-    .option('--prefix <prefix>', 'remove keys starting with this prefix, e.g. rkvs-20250101-120000-default (rkvs- removes every run)')
+    .option('--prefix <prefix>', 'remove keys starting with this prefix, e.g. rkvs-20250101-120000-default (rkvs- removes every run) (required, no default)')
     .option('--yes', 'allow a prefix outside the rkvs- prefix root')
     .option('--dry-run', 'only count the keys that would be removed')
     .action(async (flags: CleanFlags) => {
+      const { checkCleanPrefix, cleanPrefix } = await import('../bench/clean.js');
       const handles = await selectConfigurations(flags.config, flags.configs);
       for (const h of handles) checkCleanPrefix(flags.prefix, h.prefixRoot, flags.yes);
       const results: CleanResult[] = [];

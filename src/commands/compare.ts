@@ -6,17 +6,7 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ExitCode } from '../cli.js';
-import {
-  checkAlpha,
-  checkPositiveInt,
-  compareDirs,
-  formatCompareTable,
-  loadThresholdsFile,
-  parseThreshold,
-  writeCompareCsv,
-  type CompareOptions,
-} from '../bench/compare.js';
-import { compareMarkdown } from '../bench/report/markdown.js';
+import type { CompareOptions } from '../bench/compare.js';
 import { ConfigError } from '../errors.js';
 import { mkdirs } from '../util/fs.js';
 
@@ -41,7 +31,7 @@ export function registerCompare(program: Command): void {
     .description('compare two bench reports cell by cell; exit 1 when a metric regressed beyond its threshold and significantly')
     .argument('<baseline>', 'baseline report directory (e.g. reports/baseline)')
     .argument('<current>', 'current report directory (e.g. reports/<run-id>)')
-    .option('--thresholds <file>', 'JSON or YAML file: {p50, p99, throughput, alpha, minSamples, overrides}; flags override it')
+    .option('--thresholds <file>', 'JSON or YAML file: {p50, p99, throughput, alpha, minSamples, overrides}; flags override it (default: none, the defaults below)')
     .option('--threshold-p50 <pct>', 'largest tolerated p50 latency increase (default 10%)')
     .option('--threshold-p99 <pct>', 'largest tolerated p99 latency increase (default 20%)')
     .option('--threshold-throughput <pct>', 'largest tolerated throughput decrease (default 10%)')
@@ -54,6 +44,8 @@ export function registerCompare(program: Command): void {
     .option('--no-csv', 'do not write compare.csv')
     .option('-q, --quiet', 'print only the summary line and warnings')
     .action(async (baseline: string, current: string, flags: CompareFlags) => {
+      const [{ checkAlpha, checkPositiveInt, compareDirs, formatCompareTable, loadThresholdsFile, parseThreshold, writeCompareCsv }, { compareMarkdown }] =
+        await Promise.all([import('../bench/compare.js'), import('../bench/report/markdown.js')]);
       const opts: CompareOptions = flags.thresholds ? await loadThresholdsFile(flags.thresholds) : {};
       const thresholds = { ...opts.thresholds };
       if (flags.thresholdP50 !== undefined) thresholds.p50 = parseThreshold(flags.thresholdP50, '--threshold-p50');

@@ -3,9 +3,8 @@
  * into cost per million operations and per GB stored; writes DIR/cost.csv and prints it.
  */
 import type { Command } from 'commander';
-import { loadConfigFile } from '../bench/config.js';
-import { writeCostCsv, type CostRow } from '../bench/cost.js';
-import { loadPricesFile, type PriceOverrides } from '../bench/prices.js';
+import type { CostRow } from '../bench/cost.js';
+import type { PriceOverrides } from '../bench/prices.js';
 
 interface CostFlags {
   prices?: string;
@@ -25,9 +24,14 @@ export function registerCost(program: Command): void {
     .command('cost')
     .description('cost per million operations and per GB stored of a report (writes DIR/cost.csv)')
     .argument('<dir>', 'report directory written by rkvs bench')
-    .option('--prices <file>', 'YAML/JSON price overrides (see docs/cost.md)')
-    .option('--config <file>', 'take price overrides from this configurations file (its prices: section)')
+    .option('--prices <file>', 'YAML/JSON price overrides (see docs/cost.md) (default: none, the built-in list prices)')
+    .option('--config <file>', 'take price overrides from this configurations file (its prices: section) (default: none)')
     .action(async (dir: string, flags: CostFlags) => {
+      const [{ loadConfigFile }, { writeCostCsv }, { loadPricesFile }] = await Promise.all([
+        import('../bench/config.js'),
+        import('../bench/cost.js'),
+        import('../bench/prices.js'),
+      ]);
       let overrides: PriceOverrides = {};
       if (flags.config) overrides = { ...overrides, ...((await loadConfigFile(flags.config)).prices as PriceOverrides) };
       if (flags.prices) overrides = { ...overrides, ...(await loadPricesFile(flags.prices)) };

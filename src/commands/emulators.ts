@@ -86,7 +86,7 @@ export function registerEmulators(program: Command): void {
   cmd
     .command('start')
     .description('start emulators in the background (default: s3 azure gcs) and print their endpoints and env variables')
-    .argument('[kinds...]', `emulators to start: ${EMULATOR_KINDS.join(', ')}`)
+    .argument('[kinds...]', `emulators to start: ${EMULATOR_KINDS.join(', ')} (default: all)`)
     .option('--state-dir <dir>', 'where the state file and logs live', '.rkvs')
     .option('--json', 'print the state as JSON instead of text')
     .action(async (kindArgs: string[], opts: { stateDir: string; json?: boolean }) => {

@@ -8,9 +8,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { checkShards, mergeShards, readShardDir } from '../bench/merge.js';
-import { createRunDir, finishReportDir, writeReport } from '../bench/run-dir.js';
-import { summaryTable } from '../bench/report/table.js';
 
 interface MergeFlags {
   out: string;
@@ -39,6 +36,11 @@ export function registerMerge(program: Command): void {
     .action(async (dirs: string[], flags: MergeFlags) => {
       const maxSkewS = Number(flags.maxSkew);
       if (!Number.isFinite(maxSkewS) || maxSkewS < 0) throw new ConfigError('--max-skew', `expected a number of seconds >= 0, got ${JSON.stringify(flags.maxSkew)}`);
+      const [{ checkShards, mergeShards, readShardDir }, { createRunDir, finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
+        import('../bench/merge.js'),
+        import('../bench/run-dir.js'),
+        import('../bench/report/table.js'),
+      ]);
       const shards = [];
       for (const d of dirs) shards.push(await readShardDir(d));
       const warnings = checkShards(shards, { allowPartial: flags.allowPartial });

@@ -3,7 +3,6 @@
  * from the report files written by `rkvs bench`.
  */
 import type { Command } from 'commander';
-import { writeHtmlReport } from '../bench/report/html.js';
 
 interface ReportFlags {
   out?: string;
@@ -16,10 +15,12 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('render report.html and charts/*.svg|png of a bench report directory')
     .argument('<dir>', 'report directory written by rkvs bench (reports/<run-id>/)')
-    .option('--out <file>', 'write the HTML page here instead of <dir>/report.html')
+    .option('--out <file>', 'write the HTML page here (default: <dir>/report.html)')
     .option('--no-png', 'do not write charts/*.png')
     .option('--no-svg', 'do not write charts/*.svg')
     .action(async (dir: string, flags: ReportFlags) => {
+      // the charting stack (vega, vega-lite, resvg) loads only here
+      const { writeHtmlReport } = await import('../bench/report/html.js');
       const r = await writeHtmlReport(dir, { out: flags.out, pngFiles: flags.png, svgFiles: flags.svg });
       process.stdout.write(`wrote ${r.file} (${r.charts.length} charts)${r.chartFiles.length ? ` and ${r.chartFiles.length} chart files in ${dir}/charts` : ''}\n`);
     });

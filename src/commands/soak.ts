@@ -5,19 +5,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatHistory } from '../check/index.js';
 import { ExitCode } from '../cli.js';
 import { ConfigError } from '../errors.js';
 import type { Schedule, Variant } from '../register/index.js';
-import {
-  describeRun,
-  MUTANTS,
-  runSimulation,
-  SCENARIO_NAMES,
-  STRATEGY_NAMES,
-  type CrashMode,
-  type SimOptions,
-} from '../sim/index.js';
+import type { CrashMode, SimOptions } from '../sim/index.js';
+// The names the options offer come from these three small modules; the simulator and the checkers
+// load in the action.
+import { MUTANTS } from '../sim/mutants.js';
+import { SCENARIO_NAMES } from '../sim/scenarios.js';
+import { STRATEGY_NAMES } from '../sim/strategies.js';
 
 interface SoakOptions {
   seeds: string;
@@ -64,8 +60,8 @@ export function registerSoak(program: Command): void {
     .option('--start <seed>', 'first seed', '1')
     .option('--variant <list>', 'regular, atomic, a comma list, or all', 'all')
     .option('--schedule <list>', 'classic, fast, a comma list, or all', 'all')
-    .option('--strategy <name>', `delay strategy: mixed (default), ${[...STRATEGY_NAMES, ...SCENARIO_NAMES].join(', ')}`)
-    .option('--mutant <name>', `run a known-broken variant: ${MUTANTS.map((m) => m.name).join(', ')}`)
+    .option('--strategy <name>', `delay strategy: mixed (one of the others, drawn per seed), ${[...STRATEGY_NAMES, ...SCENARIO_NAMES].join(', ')} (default: mixed)`)
+    .option('--mutant <name>', `run a known-broken variant: ${MUTANTS.map((m) => m.name).join(', ')} (default: none, the correct register)`)
     .option('--replicas <n>', 'replicas n (default 3 or 5 per seed)')
     .option('--clients <n>', 'concurrent clients (default 2-4 per seed)')
     .option('--ops <n>', 'operations per client (default 2-5 per seed)')
@@ -75,7 +71,7 @@ export function registerSoak(program: Command): void {
     .option('--crash-mode <mode>', 'crashed replicas hang or error (default: per replica)')
     .option('--gc <mode>', 'background or sync (default per seed)')
     .option('--max-failures <n>', 'stop after this many failing runs', '5')
-    .option('--history <file>', 'write the history of the last run (or of the first failure) as JSON lines')
+    .option('--history <file>', 'write the history of the last run (or of the first failure) as JSON lines (default: not written)')
     .option('--verbose', 'print every run')
     .option('--no-progress', 'no progress line')
     .action(async (o: SoakOptions) => {
@@ -115,6 +111,7 @@ export function registerSoak(program: Command): void {
       };
       for (const [k, v] of Object.entries(base)) if (v === undefined) delete (base as Record<string, unknown>)[k];
 
+      const [{ describeRun, runSimulation }, { formatHistory }] = await Promise.all([import('../sim/index.js'), import('../check/index.js')]);
       const total = seeds * variants.length * schedules.length;
       const started = Date.now();
       const tty = o.progress && process.stderr.isTTY;
