@@ -1,30 +1,36 @@
 /**
- * Sequential round trips per operation: every replica call is delayed by a fixed d, so an operation's
- * latency divided by d is its round count. The median of several operations absorbs timer noise.
+ * Sequential round trips per operation, measured exactly: every replica is a simulated store on a
+ * virtual clock whose every call takes exactly D, so an operation's latency divided by D is its round
+ * count — with no timer noise and no dependence on how busy the machine is.
  */
 import { describe, expect, it } from 'vitest';
-import { compose } from '../../src/layers/compose.js';
-import { latency } from '../../src/layers/latency.js';
+import { VirtualClock } from '../../src/simulate/clock.js';
+import { SimReplica } from '../../src/simulate/replica.js';
 import { createRobustStore, type RobustStore } from '../../src/register/index.js';
-import { bytes, memories } from './helpers.js';
+import type { RobustStoreOptions } from '../../src/register/types.js';
+import { bytes } from './helpers.js';
 
 const D = 50;
-const REPS = 7;
+const REPS = 5;
 
-function delayed(n: number) {
-  return memories(n).map((m, i) => compose(m, latency({ delay: D, seed: i + 1 })));
+function virtualStore(o: Omit<RobustStoreOptions, 'replicas'>): { store: RobustStore; clock: VirtualClock } {
+  const clock = new VirtualClock();
+  const replicas = [0, 1, 2].map(
+    (i) => new SimReplica({ name: `r${i}`, clock, model: { default: { kind: 'fixed', ms: D } }, seed: i + 1 }),
+  );
+  return { store: createRobustStore({ ...o, replicas }), clock };
 }
 
-async function medianRatio(store: RobustStore, op: (i: number) => Promise<unknown>): Promise<number> {
-  const ratios: number[] = [];
+/** Latency / D of each of REPS operations, each started once the previous one's background work settled. */
+async function ratios(clock: VirtualClock, store: RobustStore, op: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
   for (let i = 0; i < REPS; i++) {
-    await store.settled();
-    const t0 = performance.now();
-    await op(i);
-    ratios.push((performance.now() - t0) / D);
+    await clock.drive(store.settled());
+    const t0 = clock.now();
+    await clock.drive(op(i));
+    out.push((clock.now() - t0) / D);
   }
-  ratios.sort((a, b) => a - b);
-  return ratios[Math.floor(REPS / 2)] as number;
+  return out;
 }
 
 const cases = [
@@ -35,40 +41,37 @@ const cases = [
 ] as const;
 
 describe.each(cases)('rounds $variant/$schedule', ({ variant, schedule, write, read }) => {
-  it(`write = ${write} rounds, read = ${read} rounds (latency / d within 10%)`, async () => {
-    const store = createRobustStore({ replicas: delayed(3), variant, schedule, clientId: 'r' });
-    const w = await medianRatio(store, (i) => store.write('reg', bytes(`v${i}`)));
-    let reported = 0;
-    const r = await medianRatio(store, async () => {
+  it(`write = ${write} rounds, read = ${read} rounds (latency = rounds × d, exactly)`, async () => {
+    const { store, clock } = virtualStore({ variant, schedule, clientId: 'r' });
+    const w = await ratios(clock, store, (i) => store.write('reg', bytes(`v${i}`)));
+    const reported: number[] = [];
+    const r = await ratios(clock, store, async () => {
       const res = await store.read('reg');
-      reported = res.rounds;
+      reported.push(res.rounds);
     });
-    expect(reported).toBe(read);
-    expect(w, `write latency / d`).toBeGreaterThanOrEqual(write * 0.9);
-    expect(w).toBeLessThanOrEqual(write * 1.1);
-    expect(r, `read latency / d`).toBeGreaterThanOrEqual(read * 0.9);
-    expect(r).toBeLessThanOrEqual(read * 1.1);
-    await store.close();
+    expect(reported, 'rounds reported by read()').toEqual(Array(REPS).fill(read));
+    expect(w, 'write latency / d').toEqual(Array(REPS).fill(write));
+    expect(r, 'read latency / d').toEqual(Array(REPS).fill(read));
+    await clock.drive(store.close());
   });
 });
 
 describe('rounds of other paths', () => {
   it('gc "sync" adds the remove round to the write', async () => {
-    const store = createRobustStore({ replicas: delayed(3), variant: 'regular', schedule: 'fast', gc: 'sync' });
-    await store.write('g', bytes('first'));
-    const w = await medianRatio(store, (i) => store.write('g', bytes(`v${i}`)));
-    expect(w).toBeGreaterThanOrEqual(3 * 0.9);
-    expect(w).toBeLessThanOrEqual(3 * 1.1);
-    await store.close();
+    const { store, clock } = virtualStore({ variant: 'regular', schedule: 'fast', gc: 'sync' });
+    await clock.drive(store.write('g', bytes('first')));
+    const w = await ratios(clock, store, (i) => store.write('g', bytes(`v${i}`)));
+    expect(w, 'write latency / d with gc "sync"').toEqual(Array(REPS).fill(3));
+    await clock.drive(store.close());
   });
 
   it('an empty register reads in one round in every schedule', async () => {
     for (const schedule of ['classic', 'fast'] as const) {
-      const store = createRobustStore({ replicas: delayed(3), variant: 'atomic', schedule });
-      const r = await store.read('none');
+      const { store, clock } = virtualStore({ variant: 'atomic', schedule });
+      const r = await clock.drive(store.read('none'));
       expect(r.rounds).toBe(1);
       expect(r.value).toBeNull();
-      await store.close();
+      await clock.drive(store.close());
     }
   });
 });
