@@ -1,3 +1,4 @@
+import { guardStoreCalls } from '../store-args.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted } from '../util/abort.js';
 
@@ -17,6 +18,7 @@ export class MemoryStore implements Store {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.name = opts.name ?? 'memory';
+    guardStoreCalls(this);
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
