@@ -110,7 +110,10 @@ export class QuorumError extends StoreError {
     this.name = 'QuorumError';
     this.needed = init.needed;
     this.received = init.received;
-    this.failures = init.failures;
+    this.failures = init.failures.map((f) => {
+      redactErrorInPlace(f.error);
+      return typeof f.error === 'string' ? { ...f, error: redact(f.error) } : f;
+    });
   }
 }
 

@@ -39,10 +39,11 @@ export function checkEndpoints(provider: Provider, candidates: Record<string, st
   if (!entry) return;
   const [where, raw] = entry as [string, string];
   const { example, credentials } = HELP[provider];
-  const text = raw.trim();
+  const trimmed = raw.trim();
+  const text = HOST_PORT_FORM.has(where) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? `http://${trimmed}` : trimmed;
   let url: URL;
   try {
-    url = new URL(HOST_PORT_FORM.has(where) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? `http://${text}` : text);
+    url = new URL(text);
   } catch {
     throw new ConfigError(where, `"${redactUrl(text)}" is not a URL; use e.g. ${example}`);
   }

@@ -23,7 +23,7 @@ export class MemoryStore implements Store {
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts?.signal, { store: this.name, op: 'put', key });
-    this.data.set(key, Uint8Array.prototype.slice.call(value));
+    this.data.set(key, new Uint8Array(value)); // a copy, in this realm even when `value` comes from another
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {

@@ -71,7 +71,7 @@ function literalSecrets(): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** Field names whose value is a secret (compared without `_`, `-` and case). */
+/** Field names whose value is a secret (matched in any case, with or without `_` and `-`). */
 const SECRET_FIELDS = [
   'privatekey',
   'privatekeyid',
@@ -102,17 +102,20 @@ const SECRET_FIELDS = [
   'xamzsecuritytoken',
   'xgoogsignature',
 ];
-const SECRET_FIELD_SET = new Set(SECRET_FIELDS);
-const isSecretField = (name: string): boolean => SECRET_FIELD_SET.has(name.replace(/[-_]/g, '').toLowerCase());
+/** One secret field name as written in text: any case, `_` or `-` allowed between its letters. */
+const FIELD_NAME = [...SECRET_FIELDS]
+  .sort((a, b) => b.length - a.length)
+  .map((f) => f.split('').join('[-_]?'))
+  .join('|');
 
 /** `scheme://` and the rest of the URL, up to white space or a quote. */
 const URL_TOKEN = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)/gi;
 /** A PEM private key, possibly with escaped newlines (inside JSON). */
 const PEM_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `"name": "value"` / `'name': 'value'` (JSON, YAML, JS object literals, util.inspect). */
-const QUOTED_FIELD = /(["']?)([A-Za-z][A-Za-z0-9_-]*)\1(\s*[:=]\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
+const QUOTED_FIELD = new RegExp(`(?<![A-Za-z0-9_-])(["']?)(${FIELD_NAME})\\1(\\s*[:=]\\s*)(["'])(?:\\\\.|(?!\\4)[^\\\\])*\\4`, 'gi');
 /** `name=value` and `name: value` without quotes (query strings, connection strings, INI, headers). */
-const BARE_FIELD = /(^|[\s?&;,{(|])([A-Za-z][A-Za-z0-9_-]*)(\s*[=:]\s*)(?!["'\s])([^\s&;,"'}<>)|]+)/g;
+const BARE_FIELD = new RegExp(`(?<![A-Za-z0-9_-])(${FIELD_NAME})([ \\t]*[=:][ \\t]*)(?![\\s"'(])[^\\s&;,"'}<>)|]+`, 'gi');
 /** Authorization header schemes. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/-]+=*/g;
 const SHARED_KEY = /\b(SharedKey(?:Lite)?\s+[^:\s]+:)[A-Za-z0-9+/]+=*/g;
@@ -126,12 +129,8 @@ export function redact(text: string): string {
   }
   out = out.replace(PEM_KEY, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----${REDACTED}-----END ${kind}PRIVATE KEY-----`);
   out = out.replace(URL_TOKEN, maskUserInfo);
-  out = out.replace(QUOTED_FIELD, (m, q: string, name: string, sep: string, vq: string, value: string) =>
-    isSecretField(name) && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : m,
-  );
-  out = out.replace(BARE_FIELD, (m, lead: string, name: string, sep: string, value: string) =>
-    isSecretField(name) && value !== REDACTED ? `${lead}${name}${sep}${REDACTED}` : m,
-  );
+  out = out.replace(QUOTED_FIELD, (_m, q: string, name: string, sep: string, vq: string) => `${q}${name}${q}${sep}${vq}${REDACTED}${vq}`);
+  out = out.replace(BARE_FIELD, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
   out = out.replace(AUTH_SCHEME, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`);
   out = out.replace(SHARED_KEY, (_m, head: string) => `${head}${REDACTED}`);
   return out;
@@ -163,24 +162,41 @@ export function redactUrl(url: string): string {
 
 /**
  * Masks the credentials in an error object that is about to be kept or shown (the `cause` of our
- * errors): its `message` and `stack`, along its `cause` chain and inside AggregateError `errors`.
- * The objects are changed in place (their other properties are left alone); values that are not
- * Error objects are left unchanged.
+ * errors), in place: the strings of its `message`, `stack` and own enumerable properties, and of the
+ * plain objects, arrays and errors they hold (an SDK's `details`, a `cause` chain, AggregateError
+ * `errors`), so that neither `console.error(err)` nor `JSON.stringify` shows a secret an SDK or a
+ * server put there. Instances of other classes (requests, responses, sockets) are not walked.
  */
-export function redactErrorInPlace(e: unknown, depth = 0): void {
-  if (depth > 8 || !(e instanceof Error)) return;
-  for (const prop of ['message', 'stack'] as const) {
-    try {
-      const v = e[prop];
-      if (typeof v === 'string') {
-        const r = redact(v);
-        if (r !== v) e[prop] = r;
+export function redactErrorInPlace(e: unknown): void {
+  scrub(e, 0, new Set());
+}
+
+const MAX_DEPTH = 8;
+const MAX_KEYS = 64;
+
+function walkable(v: object): boolean {
+  if (v instanceof Error || Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function scrub(v: unknown, depth: number, seen: Set<object>): void {
+  if (depth > MAX_DEPTH || v === null || typeof v !== 'object' || seen.has(v) || !walkable(v)) return;
+  seen.add(v);
+  const keys = v instanceof Error ? ['message', 'stack', 'cause', 'errors', ...Object.keys(v)] : Object.keys(v);
+  for (const key of new Set(keys.slice(0, MAX_KEYS))) {
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (!d || !('value' in d)) continue; // absent, or a getter: leave it alone
+    if (typeof d.value === 'string') {
+      const r = redact(d.value);
+      if (r === d.value) continue;
+      try {
+        (v as Record<string, unknown>)[key] = r;
+      } catch {
+        // a read-only property stays as it is
       }
-    } catch {
-      // a read-only or throwing property stays as it is
+    } else {
+      scrub(d.value, depth + 1, seen);
     }
   }
-  redactErrorInPlace((e as { cause?: unknown }).cause, depth + 1);
-  const inner = (e as { errors?: unknown }).errors;
-  if (Array.isArray(inner)) for (const x of inner.slice(0, 16)) redactErrorInPlace(x, depth + 1);
 }
