@@ -126,7 +126,9 @@ export class ConfigError extends Error {
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     redactErrorInPlace(options?.cause);
-    super(redact(path ? `${path}: ${message}` : message), options);
+    // The path names a field or an argument, never a secret; only the explanation is redacted
+    // (so `azure.accountKey: account "a" needs ...` keeps its words).
+    super(path ? `${path}: ${redact(message)}` : redact(message), options);
     this.name = 'ConfigError';
     this.path = path;
   }

@@ -114,8 +114,14 @@ const URL_TOKEN = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)/gi;
 const PEM_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `"name": "value"` / `'name': 'value'` (JSON, YAML, JS object literals, util.inspect). */
 const QUOTED_FIELD = new RegExp(`(?<![A-Za-z0-9_-])(["']?)(${FIELD_NAME})\\1(\\s*[:=]\\s*)(["'])(?:\\\\.|(?!\\4)[^\\\\])*\\4`, 'gi');
-/** `name=value` and `name: value` without quotes (query strings, connection strings, INI, headers). */
-const BARE_FIELD = new RegExp(`(?<![A-Za-z0-9_-])(${FIELD_NAME})([ \\t]*[=:][ \\t]*)(?![\\s"'(])[^\\s&;,"'}<>)|]+`, 'gi');
+/** `name=value` without quotes (query strings, connection strings, INI, environment assignments). */
+const BARE_ASSIGNMENT = new RegExp(`(?<![A-Za-z0-9_-])(${FIELD_NAME})([ \\t]*=[ \\t]*)(?![\\s"'(])[^\\s&;,"'}<>)|]+`, 'gi');
+/**
+ * `name: value` without quotes (YAML, HTTP headers). Messages use `field: explanation` too (`azure.accountKey:
+ * account "a" needs ...`), so only a value that looks like a credential is masked: 8 or more
+ * characters, at least one of them a digit or one of `+/=_-`.
+ */
+const BARE_COLON = new RegExp(`(?<![A-Za-z0-9_-])(${FIELD_NAME})([ \\t]*:[ \\t]*)(?=[^\\s&;,"'}<>)|]*[0-9+/=_-])(?![\\s"'(])[^\\s&;,"'}<>)|]{8,}`, 'gi');
 /** Authorization header schemes. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/-]+=*/g;
 const SHARED_KEY = /\b(SharedKey(?:Lite)?\s+[^:\s]+:)[A-Za-z0-9+/]+=*/g;
@@ -130,7 +136,8 @@ export function redact(text: string): string {
   out = out.replace(PEM_KEY, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----${REDACTED}-----END ${kind}PRIVATE KEY-----`);
   out = out.replace(URL_TOKEN, maskUserInfo);
   out = out.replace(QUOTED_FIELD, (_m, q: string, name: string, sep: string, vq: string) => `${q}${name}${q}${sep}${vq}${REDACTED}${vq}`);
-  out = out.replace(BARE_FIELD, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
+  out = out.replace(BARE_ASSIGNMENT, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
+  out = out.replace(BARE_COLON, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
   out = out.replace(AUTH_SCHEME, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`);
   out = out.replace(SHARED_KEY, (_m, head: string) => `${head}${REDACTED}`);
   return out;

@@ -195,3 +195,19 @@ describe('redact', () => {
     expect(describeCause('sig=abcdef')).toBe('sig=***');
   });
 });
+
+describe('redact keeps messages that name secret fields', () => {
+  it('`field: explanation` is not a secret, `field: <token>` is', () => {
+    const keep = [
+      'configurations.a.replicas[0].credentials.secretAccessKey: inline secrets are not allowed; use secretAccessKeyEnv',
+      'azure.accountKey: account "acct" needs accountKey or sasToken (or AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN)',
+      'token: none was sent',
+    ];
+    for (const t of keep) expect(redact(t)).toBe(t);
+    expect(redact('x-amz-security-token: IQoJb3JpZ2luX2Vj1234')).toBe('x-amz-security-token: ***');
+    expect(redact('secretAccessKey: wJalrXUtnFEMI/K7MDENG')).toBe('secretAccessKey: ***');
+    expect(new ConfigError('azure.accountKey', 'account "acct" needs accountKey or sasToken').message).toBe(
+      'azure.accountKey: account "acct" needs accountKey or sasToken',
+    );
+  });
+});
