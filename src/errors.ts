@@ -1,7 +1,10 @@
 /**
  * Errors of robust-kvs. Logic reads `kind` and `retryable`, never message text.
  * Every message names the store, the call and the key, so a user knows where to look.
+ * Every message, and the message and stack of every cause they keep, passes through `redact`
+ * (src/util/redact.ts): no credential reaches a terminal or a log through an error.
  */
+import { redact, redactErrorInPlace } from './util/redact.js';
 
 /** The small set of error kinds every adapter maps its wire errors onto. */
 export const ERROR_KINDS = [
@@ -51,8 +54,9 @@ export class StoreError extends Error {
 
   constructor(init: StoreErrorInit) {
     const detail = init.detail ?? describeCause(init.cause);
+    redactErrorInPlace(init.cause);
     super(
-      `${init.kind}: ${init.op}(${JSON.stringify(init.key)}) on store ${init.store} failed` + (detail ? `: ${detail}` : ''),
+      redact(`${init.kind}: ${init.op}(${JSON.stringify(init.key)}) on store ${init.store} failed` + (detail ? `: ${detail}` : '')),
       init.cause === undefined ? undefined : { cause: init.cause },
     );
     this.name = 'StoreError';
@@ -106,7 +110,10 @@ export class QuorumError extends StoreError {
     this.name = 'QuorumError';
     this.needed = init.needed;
     this.received = init.received;
-    this.failures = init.failures;
+    this.failures = init.failures.map((f) => {
+      redactErrorInPlace(f.error);
+      return typeof f.error === 'string' ? { ...f, error: redact(f.error) } : f;
+    });
   }
 }
 
@@ -118,17 +125,20 @@ export class ConfigError extends Error {
   readonly kind = 'ConfigInvalid' as const;
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
-    super(path ? `${path}: ${message}` : message, options);
+    redactErrorInPlace(options?.cause);
+    // The path names a field or an argument, never a secret; only the explanation is redacted
+    // (so `azure.accountKey: account "a" needs ...` keeps its words).
+    super(path ? `${path}: ${redact(message)}` : redact(message), options);
     this.name = 'ConfigError';
     this.path = path;
   }
 }
 
-/** A short, one-line description of any thrown value. */
+/** A short, one-line description of any thrown value, with credentials masked. */
 export function describeCause(cause: unknown): string {
   if (cause === undefined || cause === null) return '';
-  if (cause instanceof Error) return cause.message.split('\n')[0] ?? cause.name;
-  return String(cause);
+  if (cause instanceof Error) return redact(cause.message.split('\n')[0] ?? cause.name);
+  return redact(String(cause));
 }
 
 export function isStoreError(e: unknown): e is StoreError {

@@ -9,6 +9,8 @@
 
 // The contract and its errors
 export { STORE_OPS, DEFAULT_CAPABILITIES, sortKeys, utf8, fromUtf8, type Store, type Layer, type CallOptions, type StoreCapabilities } from './store.js';
+export { guardStoreCalls, checkPutArgs, checkKeyArgs, checkListArgs, describeReceived, type StoreArgument } from './store-args.js';
+export { redact, registerSecret, REDACTED } from './util/redact.js';
 export {
   ERROR_KINDS,
   StoreError,

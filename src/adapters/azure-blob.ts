@@ -9,9 +9,12 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { ConfigError, StoreError } from '../errors.js';
+import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
+import { registerSecret } from '../util/redact.js';
 import { BucketGate } from './bucket-gate.js';
+import { checkEndpoints, connectionStringEndpoint } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface AzureBlobStoreOptions {
@@ -112,6 +115,7 @@ export class AzureBlobStore implements Store {
     this.container = opts.container;
     this.name = opts.name ?? `azure:${opts.container}`;
     this.gate = new BucketGate(this.name, this.container, () => this.checkContainer());
+    guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     const pipeline: StoragePipelineOptions = {
       retryOptions: {
@@ -244,9 +248,11 @@ export class AzureBlobStore implements Store {
 }
 
 function buildServiceClient(opts: AzureBlobStoreOptions, pipeline: StoragePipelineOptions): BlobServiceClient {
+  registerSecret(opts.connectionString, opts.accountKey, opts.sasToken);
   const accountName = opts.accountName ?? (opts.connectionString ? undefined : env('AZURE_STORAGE_ACCOUNT'));
   const connectionString = opts.connectionString ?? (accountName ? undefined : env('AZURE_STORAGE_CONNECTION_STRING'));
   if (connectionString) {
+    checkEndpoints('azure', { [opts.connectionString ? 'azure.connectionString' : 'AZURE_STORAGE_CONNECTION_STRING']: connectionStringEndpoint(connectionString) });
     try {
       return BlobServiceClient.fromConnectionString(connectionString, pipeline);
     } catch (e) {
@@ -265,11 +271,7 @@ function buildServiceClient(opts: AzureBlobStoreOptions, pipeline: StoragePipeli
     );
   }
   const endpoint = (opts.endpoint ?? env('AZURE_STORAGE_BLOB_ENDPOINT') ?? `https://${accountName}.blob.core.windows.net`).replace(/\/+$/, '');
-  try {
-    new URL(endpoint);
-  } catch {
-    throw new ConfigError('azure.endpoint', `"${endpoint}" is not a URL; use e.g. https://myaccount.blob.core.windows.net`);
-  }
+  checkEndpoints('azure', { 'azure.endpoint': opts.endpoint, AZURE_STORAGE_BLOB_ENDPOINT: env('AZURE_STORAGE_BLOB_ENDPOINT'), 'azure.accountName': endpoint });
   const accountKey = opts.accountKey ?? env('AZURE_STORAGE_KEY');
   if (accountKey) {
     return new BlobServiceClient(endpoint, new StorageSharedKeyCredential(accountName, accountKey), pipeline);

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, StoreError, type StoreOp } from '../errors.js';
+import { guardStoreCalls } from '../store-args.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { abortError, throwIfAborted, type CallSite } from '../util/abort.js';
 import { mkdirs } from '../util/fs.js';
@@ -118,6 +119,7 @@ export class FsStore implements Store {
       maxKeyBytes: FS_MAX_KEY_BYTES,
       maxValueBytes: 2 ** 31 - 1,
     });
+    guardStoreCalls(this);
   }
 
   private ensureDir(site: CallSite): Promise<void> {
@@ -136,9 +138,6 @@ export class FsStore implements Store {
   }
 
   private checkKey(site: CallSite): void {
-    if (typeof site.key !== 'string') {
-      throw new StoreError({ ...site, key: String(site.key), kind: 'ConfigInvalid', detail: 'the key must be a string' });
-    }
     if (LONE_SURROGATE.test(site.key)) {
       throw new StoreError({ ...site, kind: 'ConfigInvalid', detail: 'the key is not well-formed UTF-16 (lone surrogate)' });
     }
@@ -200,9 +199,6 @@ export class FsStore implements Store {
     const signal = opts?.signal;
     throwIfAborted(signal, site);
     this.checkKey(site);
-    if (!(value instanceof Uint8Array)) {
-      throw new StoreError({ ...site, kind: 'ConfigInvalid', detail: 'the value must be a Uint8Array' });
-    }
     await this.ensureDir(site);
     const { file, parent } = this.fileOf(key);
     const temp = `${file.slice(0, -VALUE_SUFFIX.length)}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
@@ -249,9 +245,6 @@ export class FsStore implements Store {
     const site = this.site('list', prefix);
     const signal = opts?.signal;
     throwIfAborted(signal, site);
-    if (typeof prefix !== 'string') {
-      throw new StoreError({ ...site, key: String(prefix), kind: 'ConfigInvalid', detail: 'the prefix must be a string' });
-    }
     // A trailing high surrogate cannot be encoded on its own; match on what precedes it.
     const want = encodeKey(prefix.replace(/[\uD800-\uDBFF]$/, ''));
     const out: string[] = [];

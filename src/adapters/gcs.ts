@@ -9,9 +9,11 @@
  */
 import { IdempotencyStrategy, Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { ConfigError, StoreError } from '../errors.js';
+import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { abortError, sleep, throwIfAborted, type CallSite } from '../util/abort.js';
 import { BucketGate } from './bucket-gate.js';
+import { checkEndpoints } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, raceSignal, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface GcsStoreOptions {
@@ -74,13 +76,7 @@ export class GcsStore implements Store {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
       throw new ConfigError('gcs.bucket', 'a bucket name is required, e.g. createGcsStore({ bucket: "my-bucket" })');
     }
-    if (opts.apiEndpoint !== undefined) {
-      try {
-        new URL(opts.apiEndpoint);
-      } catch {
-        throw new ConfigError('gcs.apiEndpoint', `"${opts.apiEndpoint}" is not a URL; use e.g. http://127.0.0.1:9199`);
-      }
-    }
+    checkEndpoints('gcs', { 'gcs.apiEndpoint': opts.apiEndpoint, STORAGE_EMULATOR_HOST: process.env.STORAGE_EMULATOR_HOST });
     const maxAttempts = opts.maxAttempts ?? 3;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigError('gcs.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
@@ -88,6 +84,7 @@ export class GcsStore implements Store {
     this.bucketName = opts.bucket;
     this.name = opts.name ?? `gcs:${opts.bucket}`;
     this.gate = new BucketGate(this.name, this.bucketName, () => this.checkBucket());
+    guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.customEndpoint = opts.apiEndpoint !== undefined || !!process.env.STORAGE_EMULATOR_HOST;
     const so: StorageOptions = {
@@ -370,6 +367,7 @@ export function gcsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GcsStor
   if (!bucket) throw new ConfigError('RKVS_GCS_BUCKET', 'not set; set it to the bucket robust-kvs may use (see .env.example)');
   const opts: GcsStoreOptions = { bucket };
   const endpoint = env.RKVS_GCS_ENDPOINT?.trim();
+  checkEndpoints('gcs', { RKVS_GCS_ENDPOINT: endpoint });
   if (endpoint) opts.apiEndpoint = endpoint;
   const create = env.RKVS_CREATE_BUCKETS?.trim().toLowerCase();
   if (create) opts.createBucketIfMissing = create === '1' || create === 'true' || create === 'yes';

@@ -1,3 +1,4 @@
+import { guardStoreCalls } from '../store-args.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted } from '../util/abort.js';
 
@@ -17,11 +18,12 @@ export class MemoryStore implements Store {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.name = opts.name ?? 'memory';
+    guardStoreCalls(this);
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
     throwIfAborted(opts?.signal, { store: this.name, op: 'put', key });
-    this.data.set(key, Uint8Array.prototype.slice.call(value));
+    this.data.set(key, new Uint8Array(value)); // a copy, in this realm even when `value` comes from another
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {

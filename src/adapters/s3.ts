@@ -13,9 +13,12 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { ConfigError, StoreError } from '../errors.js';
+import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
+import { registerSecret } from '../util/redact.js';
 import { BucketGate } from './bucket-gate.js';
+import { checkEndpoints } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
 
 export interface S3StoreOptions {
@@ -97,13 +100,7 @@ export class S3Store implements Store {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
       throw new ConfigError('s3.bucket', 'a bucket name is required, e.g. createS3Store({ bucket: "my-bucket" })');
     }
-    if (opts.endpoint !== undefined) {
-      try {
-        new URL(opts.endpoint);
-      } catch {
-        throw new ConfigError('s3.endpoint', `"${opts.endpoint}" is not a URL; use e.g. http://127.0.0.1:9000`);
-      }
-    }
+    checkEndpoints('s3', { 's3.endpoint': opts.endpoint, AWS_ENDPOINT_URL_S3: process.env.AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL });
     if (opts.maxValueBytes !== undefined && !(Number.isInteger(opts.maxValueBytes) && opts.maxValueBytes > 0)) {
       throw new ConfigError('s3.maxValueBytes', `must be a positive integer, got ${String(opts.maxValueBytes)}`);
     }
@@ -114,6 +111,7 @@ export class S3Store implements Store {
     this.bucket = opts.bucket;
     this.name = opts.name ?? `s3:${opts.bucket}`;
     this.gate = new BucketGate(this.name, this.bucket, () => this.checkBucket());
+    guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const custom = opts.endpoint !== undefined || !!(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
@@ -133,6 +131,7 @@ export class S3Store implements Store {
     };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials) config.credentials = opts.credentials;
+    registerSecret(opts.credentials?.secretAccessKey, opts.credentials?.sessionToken);
     this.client = new S3Client(config);
     this.capabilities = Object.freeze({
       sortedList: true,
@@ -288,6 +287,7 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S3StoreO
   if (!bucket) throw new ConfigError('RKVS_S3_BUCKET', 'not set; set it to the bucket robust-kvs may use (see .env.example)');
   const opts: S3StoreOptions = { bucket };
   const endpoint = env.RKVS_S3_ENDPOINT?.trim();
+  checkEndpoints('s3', { RKVS_S3_ENDPOINT: endpoint });
   if (endpoint) opts.endpoint = endpoint;
   const pathStyle = flag(env, 'RKVS_S3_FORCE_PATH_STYLE');
   if (pathStyle !== undefined) opts.forcePathStyle = pathStyle;

@@ -1,9 +1,13 @@
 import type { StoreOp } from '../errors.js';
+import { guardStoreCalls } from '../store-args.js';
 import type { CallOptions, Store, StoreCapabilities } from '../store.js';
 
 /**
  * Base class of every layer: forwards each call to the inner store unchanged.
  * A layer overrides only the calls it changes; its `name` shows the stack, e.g. `metrics(memory)`.
+ * Every layer checks its arguments at its own entry (src/store-args.ts), whichever calls it
+ * overrides: the constructor puts the checks in front of the four data calls, so a bad key, value
+ * or prefix rejects with a ConfigError naming this layer before any of its code runs.
  */
 export class ForwardingStore implements Store {
   readonly name: string;
@@ -13,6 +17,7 @@ export class ForwardingStore implements Store {
     layerName: string,
   ) {
     this.name = `${layerName}(${inner.name})`;
+    guardStoreCalls(this);
   }
 
   get capabilities(): StoreCapabilities {

@@ -3,6 +3,7 @@
  * put = write, get = read (null when absent or deleted), remove = tombstone write, list = live names.
  */
 import { ConfigError } from '../errors.js';
+import { checkKeyArgs, checkPutArgs, guardStoreCalls } from '../store-args.js';
 import type { CallOptions, Store, StoreCapabilities } from '../store.js';
 import { DEFAULT_POLICY, resolvePolicy } from './policy.js';
 import { ReplicaSet } from './quorum.js';
@@ -62,13 +63,17 @@ class RobustStoreImpl implements RobustStore {
       operationTimeoutMs: opts.operationTimeoutMs,
       policy,
     });
+    // put/get/list/remove check their arguments before anything reaches the replicas.
+    guardStoreCalls(this);
   }
 
-  write(register: string, value: Uint8Array, opts?: CallOptions): Promise<WriteResult> {
+  async write(register: string, value: Uint8Array, opts?: CallOptions): Promise<WriteResult> {
+    checkPutArgs(this.name, register, value, opts, 'write');
     return this.client.write(register, value, opts);
   }
 
-  read(register: string, opts?: CallOptions): Promise<ReadResult> {
+  async read(register: string, opts?: CallOptions): Promise<ReadResult> {
+    checkKeyArgs(this.name, 'read', register, opts);
     return this.client.read(register, opts);
   }
 

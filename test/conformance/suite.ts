@@ -11,8 +11,9 @@
  * The tests enforce the behaviour written on each method of `Store` in src/store.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StoreError } from '../../src/errors.js';
+import { ConfigError, StoreError } from '../../src/errors.js';
 import type { Store } from '../../src/store.js';
 
 export interface ConformanceTarget {
@@ -65,6 +66,84 @@ export const AWKWARD_KEYS: readonly string[] = [
   'upper', // differs from UPPER only by case
   'Upper',
 ];
+
+/** Keys that are not strings: each must be refused, never turned into a string (or into the empty key). */
+export const BAD_KEYS: readonly (readonly [string, unknown])[] = [
+  ['a number', 123],
+  ['zero', 0],
+  ['a boolean', true],
+  ['a plain object', { a: 1 }],
+  ['a symbol', Symbol('k')],
+  ['undefined', undefined],
+  ['null', null],
+  ['a bigint', 5n],
+  ['an array', ['k']],
+  ['a String object', new String('k')],
+  ['bytes', new Uint8Array([107])],
+];
+
+/** Values that are not Uint8Arrays: each must be refused, never encoded, narrowed or copied. */
+export const BAD_VALUES: readonly (readonly [string, unknown])[] = [
+  ['a string', 'hello'],
+  ['an empty string', ''],
+  ['a number', 5],
+  ['a boolean', false],
+  ['undefined', undefined],
+  ['null', null],
+  ['a Uint16Array', new Uint16Array([0x0102, 0x0203])],
+  ['a Float32Array of 8 bytes', new Float32Array([1.5, 2.5])],
+  ['an Int8Array', new Int8Array([1, -1])],
+  ['a Uint8ClampedArray', new Uint8ClampedArray([1, 2])],
+  ['a BigUint64Array', new BigUint64Array([1n])],
+  ['a DataView', new DataView(new ArrayBuffer(8))],
+  ['an ArrayBuffer', new ArrayBuffer(8)],
+  ['an array of bytes', [1, 2, 3]],
+  ['an array-like object', { length: 2, 0: 1, 1: 2 }],
+  ['a plain object', { a: 1 }],
+  ['a symbol', Symbol('v')],
+  ['a Promise of bytes', Promise.resolve(new Uint8Array([1]))],
+];
+
+/** Prefixes that are not strings; `list()` without a prefix is one of them (the empty prefix is `''`). */
+export const BAD_PREFIXES: readonly (readonly [string, unknown])[] = [
+  ['undefined', undefined],
+  ['null', null],
+  ['a number', 0],
+  ['a plain object', {}],
+  ['a symbol', Symbol('p')],
+  ['an array', ['a']],
+];
+
+/**
+ * Calls `call` and checks the store refused it with a ConfigError for `arg`, as a rejected promise
+ * (never a synchronous throw), with a message naming the store, the call, what was received and a fix.
+ */
+export async function expectArgumentError(
+  call: () => Promise<unknown>,
+  check: { arg: string; store: Store; op: string; fix?: string | RegExp },
+): Promise<ConfigError> {
+  let p: Promise<unknown> | undefined;
+  expect(() => {
+    p = call();
+  }, `${check.op} must reject, not throw synchronously`).not.toThrow();
+  expect(p, `${check.op} must return a promise`).toBeInstanceOf(Promise);
+  let caught: unknown;
+  await p!.then(
+    () => expect.fail(`${check.op} with a bad ${check.arg} resolved; it must reject`),
+    (e: unknown) => {
+      caught = e;
+    },
+  );
+  expect(caught, `expected a ConfigError, got ${String(caught)}`).toBeInstanceOf(ConfigError);
+  const err = caught as ConfigError;
+  expect(err.path).toBe(check.arg);
+  expect(err.kind).toBe('ConfigInvalid');
+  expect(err.message.startsWith(`${check.arg}: ${check.op}(`), err.message).toBe(true);
+  expect(err.message, 'the message names the store').toContain(`on store ${check.store.name} `);
+  expect(err.message, 'the message says what was received').toMatch(/, got /);
+  if (check.fix !== undefined) expect(err.message).toMatch(check.fix);
+  return err;
+}
 
 /** A fresh random key namespace for one test. */
 function freshNamespace(): string {
@@ -134,6 +213,65 @@ function isSortedUnique(keys: readonly string[]): boolean {
   return true;
 }
 
+type TestFn = (name: string, fn: () => Promise<void>) => void;
+
+/**
+ * Registers the set-up of a conformance block (inside a `describe`): `make` once, close (twice) and
+ * clean up at the end, a fresh key namespace per test (`k('')` is the namespace itself) and removal of
+ * what each test wrote.
+ */
+function perTestNamespace(
+  label: string,
+  make: () => Promise<ConformanceTarget>,
+  timeout: number,
+): { store: () => Store; k: (suffix: string) => string; test: TestFn } {
+  let target: ConformanceTarget | undefined;
+  let ns = '';
+  const store = (): Store => {
+    if (!target) throw new Error(`conformance(${label}): make() did not produce a store (see the beforeAll error)`);
+    return target.store;
+  };
+  const k = (suffix: string) => ns + suffix;
+
+  beforeAll(async () => {
+    target = await make();
+  }, timeout);
+
+  afterAll(async () => {
+    if (!target) return;
+    try {
+      await target.store.close();
+      await target.store.close(); // close is idempotent
+    } finally {
+      await target.cleanup?.();
+    }
+  }, timeout);
+
+  afterEach(async () => {
+    // Best effort: leave the shared store as we found it.
+    if (!target || !ns) return;
+    const prefix = ns;
+    ns = '';
+    try {
+      const keys = await target.store.list(prefix);
+      await pool(keys, 16, (key) => target!.store.remove(key));
+    } catch {
+      // a failing store already failed its test
+    }
+  }, timeout);
+
+  const test: TestFn = (name, fn) =>
+    it(
+      name,
+      async () => {
+        ns = freshNamespace();
+        await fn();
+      },
+      timeout,
+    );
+  return { store, k, test };
+}
+
 /**
  * Defines a vitest `describe` block that runs the whole Store contract against the store built by `make`.
  */
@@ -147,50 +285,7 @@ export function describeStoreConformance(
   const timeout = opts.timeoutMs ?? 120_000;
 
   describe(`Store conformance: ${label}`, () => {
-    let target: ConformanceTarget | undefined;
-    let ns = '';
-    const store = (): Store => {
-      if (!target) throw new Error(`conformance(${label}): make() did not produce a store (see the beforeAll error)`);
-      return target.store;
-    };
-    const k = (suffix: string) => ns + suffix;
-
-    beforeAll(async () => {
-      target = await make();
-    }, timeout);
-
-    afterAll(async () => {
-      if (!target) return;
-      try {
-        await target.store.close();
-        await target.store.close(); // close is idempotent
-      } finally {
-        await target.cleanup?.();
-      }
-    }, timeout);
-
-    afterEach(async () => {
-      // Best effort: leave the shared store as we found it.
-      if (!target || !ns) return;
-      const prefix = ns;
-      ns = '';
-      try {
-        const keys = await target.store.list(prefix);
-        await pool(keys, 16, (key) => target!.store.remove(key));
-      } catch {
-        // a failing store already failed its test
-      }
-    }, timeout);
-
-    const test = (name: string, fn: () => Promise<void>) =>
-      it(
-        name,
-        async () => {
-          ns = freshNamespace();
-          await fn();
-        },
-        timeout,
-      );
+    const { store, k, test } = perTestNamespace(label, make, timeout);
 
     // ---------------------------------------------------------------- shape
 
@@ -307,14 +402,14 @@ export function describeStoreConformance(
       for (const key of keys) {
         expectBytes(await s.get(key), enc.encode(`value of ${key}`), `key ${JSON.stringify(key)}`);
       }
-      const listed = await s.list(ns);
+      const listed = await s.list(k(''));
       expect([...listed].sort()).toEqual([...keys].sort());
       if (s.capabilities.sortedList) expect(listed).toEqual([...keys].sort());
       // a key that only differs by a normalisable segment is a different key
       expect(await s.get(k('b'))).toBeNull();
       expect(await s.get(k('a/b'))).toBeNull();
       for (const key of keys) await s.remove(key);
-      expect(await s.list(ns)).toEqual([]);
+      expect(await s.list(k(''))).toEqual([]);
     });
 
     test('concurrent puts to distinct keys all land', async () => {
@@ -363,7 +458,7 @@ export function describeStoreConformance(
       expectBytes(await s.get(k('dir/child')), new Uint8Array([2]));
       expectBytes(await s.get(k('dirx')), new Uint8Array([3]));
       await s.remove(k('dir/child'));
-      expect(await s.list(ns)).toEqual([k('dirx')]);
+      expect(await s.list(k(''))).toEqual([k('dirx')]);
     });
 
     // ---------------------------------------------------------------- list
@@ -379,7 +474,7 @@ export function describeStoreConformance(
         if (s.capabilities.sortedList) expect(listed).toEqual(expected);
         else expect([...listed].sort()).toEqual(expected);
       };
-      await check(ns);
+      await check(k(''));
       await check(k('a'));
       await check(k('a/'));
       await check(k('a/2'));
@@ -388,7 +483,7 @@ export function describeStoreConformance(
       await check(k('z'));
       await check(k('zz'));
       await check(k('nothing-here/'));
-      await check(ns.slice(0, -1) + 'x'); // a sibling namespace: nothing
+      await check(k('').slice(0, -1) + 'x'); // a sibling namespace: nothing
     });
 
     test('list with the empty prefix includes every key, sorted, without duplicates', async () => {
@@ -423,8 +518,12 @@ export function describeStoreConformance(
       const keys = ['a', 'B', 'é', '中', '\u{1F600}', '\uFF5E', 'a/b', 'a b', 'a.b', 'a-b', 'a0'].map(k);
       await pool(keys, 8, (key) => s.put(key, new Uint8Array([1])));
       const expected = [...keys].sort();
-      expect(await s.list(ns)).toEqual(expected);
+      expect(await s.list(k(''))).toEqual(expected);
     });
+
+    // ---------------------------------------------------------------- argument types
+
+    defineArgumentTests(store, k, test);
 
     // ---------------------------------------------------------------- abort and errors
 
@@ -502,5 +601,111 @@ export function describeStoreConformance(
       }
       expect(await s.list(k('lin'))).toEqual([k('lin')]);
     });
+  });
+}
+
+/**
+ * The argument checks every store makes at its public entry (src/store-args.ts): keys and prefixes
+ * are strings, values Uint8Arrays, options an object with an AbortSignal; anything else rejects with
+ * a ConfigError naming the argument, and nothing is written.
+ */
+function defineArgumentTests(store: () => Store, k: (suffix: string) => string, test: TestFn): void {
+  test('a Buffer is a Uint8Array: it round-trips, and get returns a Uint8Array', async () => {
+    const s = store();
+    await s.put(k('buf'), Buffer.from('hello'));
+    const got = await s.get(k('buf'));
+    expect(got).toBeInstanceOf(Uint8Array);
+    expectBytes(got, new TextEncoder().encode('hello'));
+  });
+
+  test('a Uint8Array made in another realm round-trips', async () => {
+    const s = store();
+    const foreign = runInNewContext('new Uint8Array([3, 1, 4, 1, 5])') as Uint8Array;
+    expect(foreign instanceof Uint8Array).toBe(false);
+    await s.put(k('realm'), foreign);
+    expectBytes(await s.get(k('realm')), new Uint8Array([3, 1, 4, 1, 5]));
+  });
+
+  test('every call refuses a key that is not a string, and nothing is written', async () => {
+    const s = store();
+    for (const [what, bad] of BAD_KEYS) {
+      const key = bad as string;
+      for (const op of OPS) {
+        const call =
+          op === 'put'
+            ? () => s.put(key, new Uint8Array([1]))
+            : op === 'get'
+              ? () => s.get(key)
+              : op === 'list'
+                ? () => s.list(key)
+                : () => s.remove(key);
+        const err = await expectArgumentError(call, { arg: op === 'list' ? 'prefix' : 'key', store: s, op });
+        expect(err.message, `${op} with ${what}`).toContain(op === 'list' ? 'string prefix' : 'string key');
+      }
+    }
+    // nothing was written, in particular not under the empty key (where the robust store put them)
+    expect(await s.list(k(''))).toEqual([]);
+    expect((await s.list('')).includes(''), 'a key was written under the empty key').toBe(false);
+  });
+
+  test('put refuses a value that is not a Uint8Array, and keeps the value it had', async () => {
+    const s = store();
+    await s.put(k('kept'), new Uint8Array([7, 7]));
+    for (const [what, bad] of BAD_VALUES) {
+      const fix =
+        typeof bad === 'string'
+          ? /new TextEncoder\(\)\.encode/
+          : bad instanceof ArrayBuffer
+            ? /new Uint8Array\(buffer\)/
+            : ArrayBuffer.isView(bad)
+              ? /new Uint8Array\(\w+\.buffer, \w+\.byteOffset, \w+\.byteLength\)/
+              : bad === undefined || bad === null
+                ? /remove\(key\)/
+                : undefined;
+      const err = await expectArgumentError(() => s.put(k('fresh'), bad as Uint8Array), { arg: 'value', store: s, op: 'put', fix });
+      expect(err.message, what).toContain('Uint8Array');
+      await expectArgumentError(() => s.put(k('kept'), bad as Uint8Array), { arg: 'value', store: s, op: 'put' });
+    }
+    expect(await s.get(k('fresh'))).toBeNull();
+    expectBytes(await s.get(k('kept')), new Uint8Array([7, 7]));
+    expect(await s.list(k(''))).toEqual([k('kept')]);
+  });
+
+  test('list refuses a prefix that is not a string (list() does not mean every key)', async () => {
+    const s = store();
+    for (const [, bad] of BAD_PREFIXES) {
+      const fix = bad === undefined || bad === null ? /pass '' to list every key/ : undefined;
+      await expectArgumentError(() => s.list(bad as string), { arg: 'prefix', store: s, op: 'list', fix });
+    }
+    await expectArgumentError(() => (s.list as () => Promise<string[]>)(), { arg: 'prefix', store: s, op: 'list' });
+  });
+
+  test('every call refuses options that are not an object with an AbortSignal', async () => {
+    const s = store();
+    const v = new Uint8Array([1]);
+    const calls = (opts: unknown) => ({
+      put: () => s.put(k('o'), v, opts as never),
+      get: () => s.get(k('o'), opts as never),
+      list: () => s.list(k('o'), opts as never),
+      remove: () => s.remove(k('o'), opts as never),
+    });
+    for (const op of OPS) {
+      await expectArgumentError(calls(5000)[op], { arg: 'opts', store: s, op, fix: /AbortSignal\.timeout\(5000\)/ });
+      await expectArgumentError(calls('fast')[op], { arg: 'opts', store: s, op });
+      await expectArgumentError(calls({ signal: 5000 })[op], { arg: 'opts.signal', store: s, op, fix: /AbortSignal\.timeout\(5000\)/ });
+      await expectArgumentError(calls({ signal: true })[op], { arg: 'opts.signal', store: s, op });
+    }
+    expect(await s.get(k('o'))).toBeNull();
+  });
+}
+
+/**
+ * Only the argument checks, for a store that is not (yet) held to the whole suite: a vitest
+ * `describe` block with the same set-up as {@link describeStoreConformance}.
+ */
+export function describeArgumentConformance(label: string, make: () => Promise<ConformanceTarget>, opts: Pick<ConformanceOptions, 'timeoutMs'> = {}): void {
+  describe(`Store argument checks: ${label}`, () => {
+    const { store, k, test } = perTestNamespace(label, make, opts.timeoutMs ?? 120_000);
+    defineArgumentTests(store, k, test);
   });
 }
