@@ -17,6 +17,7 @@ import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
 import { registerSecret } from '../util/redact.js';
+import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
@@ -45,10 +46,18 @@ export interface S3StoreOptions {
   createBucketIfMissing?: boolean;
   /** Attempts per call, including the first (SDK standard retry mode). @default 3 */
   maxAttempts?: number;
-  /** Socket inactivity timeout of one attempt, in milliseconds. @default 30000 */
+  /**
+   * First-byte limit of one attempt, in milliseconds: from the end of sending the request (body
+   * included) until the response headers arrive. @default `RKVS_REQUEST_TIMEOUT_MS`, else 30000
+   */
   requestTimeoutMs?: number;
-  /** TCP connect timeout of one attempt, in milliseconds. @default 5000 */
+  /** TCP (and TLS) connect limit of one attempt, in milliseconds. @default `RKVS_CONNECT_TIMEOUT_MS`, else 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Idle limit, in milliseconds: no byte sent or received for this long while a request uses the
+   * socket (a stalled upload or download). @default `RKVS_IDLE_TIMEOUT_MS`, else 30000
+   */
+  idleTimeoutMs?: number;
   /**
    * When the SDK computes and validates CRC checksums. `when_supported` is the SDK default (AWS S3);
    * `when_required` is needed by S3-compatible servers that do not understand the SDK's
@@ -95,6 +104,9 @@ export class S3Store implements Store {
   private readonly createIfMissing: boolean;
   private readonly region: string;
   private readonly gate: BucketGate;
+  private readonly agents: BoundedAgents;
+  /** The connect, first-byte and idle limits every request of this store runs under. */
+  readonly timeouts: SocketTimeouts;
 
   constructor(opts: S3StoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -108,9 +120,10 @@ export class S3Store implements Store {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigError('s3.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
     }
+    this.timeouts = resolveSocketTimeouts('s3', opts);
     this.bucket = opts.bucket;
     this.name = opts.name ?? `s3:${opts.bucket}`;
-    this.gate = new BucketGate(this.name, this.bucket, () => this.checkBucket());
+    this.gate = new BucketGate(this.name, this.bucket, (signal) => this.checkBucket(signal));
     guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -118,16 +131,16 @@ export class S3Store implements Store {
     const checksums = (opts.checksums ?? (custom ? 'when_required' : 'when_supported')) === 'when_required'
       ? 'WHEN_REQUIRED'
       : 'WHEN_SUPPORTED';
+    this.agents = new BoundedAgents(this.timeouts);
     const config: S3ClientConfig = {
       region: this.region,
       forcePathStyle: opts.forcePathStyle ?? custom,
       maxAttempts,
       requestChecksumCalculation: checksums,
       responseChecksumValidation: checksums,
-      requestHandler: {
-        requestTimeout: opts.requestTimeoutMs ?? 30_000,
-        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
-      },
+      // Our agents bound every request (connect, first byte after the upload, idle) and are
+      // destroyed by close(); see src/net/bounded-agent.ts.
+      requestHandler: { httpAgent: this.agents.http, httpsAgent: this.agents.https },
     };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials) config.credentials = opts.credentials;
@@ -159,7 +172,7 @@ export class S3Store implements Store {
     return this.gate.ensure(opts?.signal);
   }
 
-  private async checkBucket(signal?: AbortSignal): Promise<void> {
+  private async checkBucket(signal: AbortSignal): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucket };
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
@@ -185,16 +198,16 @@ export class S3Store implements Store {
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('put', key, opts);
-    if (value.byteLength > this.capabilities.maxValueBytes) {
-      throw new StoreError({
-        ...site,
-        kind: 'Unexpected',
-        retryable: false,
-        detail: `value of ${value.byteLength} bytes exceeds this store's maxValueBytes (${this.capabilities.maxValueBytes})`,
-      });
-    }
+    const { site, signal, release } = await this.gate.enter('put', key, opts);
     try {
+      if (value.byteLength > this.capabilities.maxValueBytes) {
+        throw new StoreError({
+          ...site,
+          kind: 'Unexpected',
+          retryable: false,
+          detail: `value of ${value.byteLength} bytes exceeds this store's maxValueBytes (${this.capabilities.maxValueBytes})`,
+        });
+      }
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
@@ -207,24 +220,28 @@ export class S3Store implements Store {
       );
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const { site, signal } = await this.gate.enter('get', key, opts);
+    const { site, signal, release } = await this.gate.enter('get', key, opts);
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
       if (!res.Body) return new Uint8Array(0);
       return await res.Body.transformToByteArray();
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return null;
+      if (!signal.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return null;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const { site, signal } = await this.gate.enter('list', prefix, opts);
+    const { site, signal, release } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     let token: string | undefined;
     try {
@@ -242,25 +259,34 @@ export class S3Store implements Store {
       } while (token);
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
     // S3 orders by UTF-8 bytes; the contract orders by UTF-16 code units.
     return sortKeys([...keys]);
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('remove', key, opts);
+    const { site, signal, release } = await this.gate.enter('remove', key, opts);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return;
+      if (!signal.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
+  /**
+   * Aborts every call in flight (the bucket check included) and closes every socket at once; later
+   * calls fail with `Unavailable`. Once it has resolved this store keeps no socket or timer alive.
+   */
   async close(): Promise<void> {
     if (!this.gate.close()) return;
     this.client.destroy();
+    this.agents.destroy();
   }
 }
 
