@@ -175,6 +175,22 @@ export function validateFault(f: Fault, what = 'fault'): Fault {
   }
 }
 
+/** One chunk's delay under a delay fault: `ms` plus uniform jitter in [-jitterMs, +jitterMs], at least 0. */
+function drawDelay(random: Random, f: Extract<Fault, { mode: 'delay' }>): number {
+  const jitter = f.jitterMs ? random.uniform(-f.jitterMs, f.jitterMs) : 0;
+  return Math.max(0, f.ms + jitter);
+}
+
+/**
+ * The first `n` delays a proxy draws under `fault` (in the order chunks arrive, over all its
+ * connections): the seed fixes them, so a run can be replayed.
+ */
+export function sampleFaultDelays(fault: Extract<Fault, { mode: 'delay' }>, n: number): number[] {
+  const f = validateFault(fault) as Extract<Fault, { mode: 'delay' }>;
+  const random = new Random(f.seed ?? 1);
+  return Array.from({ length: n }, () => drawDelay(random, f));
+}
+
 interface Chunk {
   data: Buffer;
   /** Earliest time it may be forwarded (delay), 0 when not delayed. */
@@ -205,8 +221,7 @@ class Lane {
     const f = this.conn.proxy.fault;
     let releaseAt = 0;
     if (f.mode === 'delay' && applies(f, this.name)) {
-      const jitter = f.jitterMs ? this.conn.proxy.random.uniform(-f.jitterMs, f.jitterMs) : 0;
-      releaseAt = Math.max(this.lastRelease, Date.now() + Math.max(0, f.ms + jitter));
+      releaseAt = Math.max(this.lastRelease, Date.now() + drawDelay(this.conn.proxy.random, f));
       this.lastRelease = releaseAt;
     }
     this.queue.push({ data, releaseAt });
@@ -284,10 +299,7 @@ class Lane {
     if (f.mode === 'delay' && applies(f, this.name)) {
       let last = 0;
       for (const c of this.queue) {
-        if (c.releaseAt === 0) {
-          const jitter = f.jitterMs ? this.conn.proxy.random.uniform(-f.jitterMs, f.jitterMs) : 0;
-          c.releaseAt = Math.max(last, Date.now() + Math.max(0, f.ms + jitter));
-        }
+        if (c.releaseAt === 0) c.releaseAt = Math.max(last, Date.now() + drawDelay(this.conn.proxy.random, f));
         last = c.releaseAt;
       }
       this.lastRelease = Math.max(this.lastRelease, last);
