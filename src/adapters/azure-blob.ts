@@ -109,6 +109,7 @@ export class AzureBlobStore implements Store {
   private readonly createIfMissing: boolean;
   private readonly gate: BucketGate;
   private readonly agents: BoundedAgents;
+  private closing: Promise<void> = Promise.resolve();
   private readonly maxAttempts: number;
   /** The connect, first-byte and idle limits every request of this store runs under. */
   readonly timeouts: SocketTimeouts;
@@ -281,11 +282,14 @@ export class AzureBlobStore implements Store {
 
   /**
    * Aborts every call in flight (the container check included) and closes every socket at once;
-   * later calls fail with `Unavailable`. Once it has resolved this store keeps no socket or timer alive.
+   * later calls fail with `Unavailable`. When it resolves, every socket of this store has closed:
+   * nothing of it keeps the process alive.
    */
-  async close(): Promise<void> {
-    if (!this.gate.close()) return;
-    this.agents.destroy();
+  close(): Promise<void> {
+    if (this.gate.close()) {
+      this.closing = this.agents.destroy();
+    }
+    return this.closing;
   }
 }
 

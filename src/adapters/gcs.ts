@@ -88,6 +88,7 @@ export class GcsStore implements Store {
   private readonly maxAttempts: number;
   private readonly gate: BucketGate;
   private readonly agents: BoundedAgents;
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(opts: GcsStoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -338,11 +339,14 @@ export class GcsStore implements Store {
 
   /**
    * Aborts every call in flight (the bucket check included) and closes every socket at once; later
-   * calls fail with `Unavailable`. Once it has resolved this store keeps no socket or timer alive.
+   * calls fail with `Unavailable`. When it resolves, every socket of this store has closed: nothing
+   * of it keeps the process alive.
    */
-  async close(): Promise<void> {
-    if (!this.gate.close()) return;
-    this.agents.destroy();
+  close(): Promise<void> {
+    if (this.gate.close()) {
+      this.closing = this.agents.destroy();
+    }
+    return this.closing;
   }
 }
 

@@ -41,6 +41,15 @@ export const DEFAULT_SOCKET_TIMEOUTS: Readonly<SocketTimeouts> = Object.freeze({
   idleTimeoutMs: 30_000,
 });
 
+/**
+ * The bound this library keeps: once every store a process opened has been closed, nothing of the
+ * library keeps the event loop alive, and the process exits (Node emits `exit`) within this many
+ * milliseconds, whatever its endpoints do. close() aborts every call in flight, the bucket checks
+ * included, and resolves once every socket has closed. Checked by test/faults/matrix.test.ts
+ * (typically 1-5 ms; Node's own teardown after `exit` comes on top).
+ */
+export const CLOSED_PROCESS_EXIT_BOUND_MS = 2_000;
+
 /** Environment variables that override the defaults (an option given in code wins). */
 export const SOCKET_TIMEOUT_ENV: Readonly<Record<keyof SocketTimeouts, string>> = Object.freeze({
   connectTimeoutMs: 'RKVS_CONNECT_TIMEOUT_MS',
@@ -120,11 +129,15 @@ export function resolveSocketTimeouts(
 interface Bounded {
   readonly timeouts: SocketTimeouts;
   readonly isClosed: () => boolean;
+  /** Every socket the agent opened and that has not closed yet. */
+  readonly open: Set<Duplex>;
 }
 
 /** Arms the connect and idle limits on a new socket. */
 function armSocket(socket: Duplex, bounds: Bounded): void {
   const { connectTimeoutMs, idleTimeoutMs } = bounds.timeouts;
+  bounds.open.add(socket);
+  socket.once('close', () => bounds.open.delete(socket));
   const tcp = socket instanceof Socket ? socket : undefined;
   if (!tcp) return;
   if (tcp.connecting || (tcp instanceof TLSSocket && !tcp.encrypted)) {
@@ -159,6 +172,7 @@ type CreateConnection = (options: unknown, cb?: (err: Error | null, socket: Dupl
 /** http.Agent with the limits of {@link SocketTimeouts}. */
 class BoundedHttpAgent extends http.Agent implements Bounded {
   private closedFlag = false;
+  readonly open = new Set<Duplex>();
   constructor(readonly timeouts: SocketTimeouts) {
     super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
   }
@@ -180,12 +194,15 @@ class BoundedHttpAgent extends http.Agent implements Bounded {
   override destroy(): void {
     this.closedFlag = true;
     super.destroy();
+    // sockets handed out but not yet attached to the pool (still connecting) are ours to close too
+    for (const s of this.open) s.destroy();
   }
 }
 
 /** https.Agent with the limits of {@link SocketTimeouts} (connect includes the TLS handshake). */
 class BoundedHttpsAgent extends https.Agent implements Bounded {
   private closedFlag = false;
+  readonly open = new Set<Duplex>();
   constructor(readonly timeouts: SocketTimeouts) {
     super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
   }
@@ -207,6 +224,8 @@ class BoundedHttpsAgent extends https.Agent implements Bounded {
   override destroy(): void {
     this.closedFlag = true;
     super.destroy();
+    // sockets handed out but not yet attached to the pool (still connecting) are ours to close too
+    for (const s of this.open) s.destroy();
   }
 }
 
@@ -235,19 +254,21 @@ export class BoundedAgents {
     return this.destroyed;
   }
 
-  /** Sockets open right now (in use or kept alive), for tests and diagnostics. */
+  /** Sockets not yet closed (in use, kept alive, or closing), for tests and diagnostics. */
   openSockets(): number {
-    let n = 0;
-    for (const agent of [this.http, this.https]) {
-      for (const list of [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)]) n += list?.length ?? 0;
-    }
-    return n;
+    return (this.http as unknown as Bounded).open.size + (this.https as unknown as Bounded).open.size;
   }
 
-  /** Closes every socket and refuses new requests. Idempotent. */
-  destroy(): void {
+  /**
+   * Destroys every socket and refuses new requests; resolves once every socket has closed (its
+   * handle released), so nothing of this pool keeps the event loop alive. Idempotent.
+   */
+  destroy(): Promise<void> {
     this.destroyed = true;
     this.http.destroy();
     this.https.destroy();
+    const open = [...(this.http as unknown as Bounded).open, ...(this.https as unknown as Bounded).open];
+    // (a socket leaves its set on 'close', once its handle is released)
+    return Promise.all(open.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())))).then(() => undefined);
   }
 }
