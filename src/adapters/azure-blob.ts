@@ -68,8 +68,16 @@ interface AzureLikeError {
 function wireFailure(e: unknown): WireFailure {
   const err = (e ?? {}) as AzureLikeError;
   const nodeCode = findNodeErrorCode(e);
-  const code = nodeCode ?? err.details?.errorCode ?? err.code;
-  const message = (err.message ?? '').split('\n')[0];
+  let code = nodeCode ?? err.details?.errorCode ?? err.code;
+  let message = (err.message ?? '').split('\n')[0];
+  // The SDK's download stream reports a body that broke off (connection cut, idle limit) as an
+  // AbortError, or as "Data corruption failure" once out of retries, without the cause. (A call
+  // whose own signal fired never gets here: the abort is reported first.) It is a network failure,
+  // worth trying again.
+  if (!code && (err.name === 'AbortError' || /^Data corruption failure: received less data than required/i.test(message ?? ''))) {
+    code = 'ECONNRESET';
+    message = `the answer broke off before its end (connection cut, or no data for idleTimeoutMs): ${message}`;
+  }
   return { status: err.statusCode, code, message };
 }
 

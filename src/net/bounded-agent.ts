@@ -147,10 +147,19 @@ function armSocket(socket: Duplex, bounds: Bounded): void {
     tcp.once('close', clear);
   }
   tcp.setTimeout(idleTimeoutMs);
-  // A socket in use fails its request; an unused keep-alive socket is closed quietly (the agent
+  // A socket in use fails its request (and the body being read, so that its reader sees this error
+  // rather than a bare connection reset); an unused keep-alive socket is closed quietly (the agent
   // swallows errors of free sockets).
-  tcp.on('timeout', () => tcp.destroy(new SocketTimeoutError('idle', idleTimeoutMs)));
+  tcp.on('timeout', () => {
+    const err = new SocketTimeoutError('idle', idleTimeoutMs);
+    const res = answering.get(tcp);
+    if (res && !res.complete) res.destroy(err);
+    tcp.destroy(err);
+  });
 }
+
+/** The response being read on a socket, if any. */
+const answering = new WeakMap<Socket, http.IncomingMessage>();
 
 /** Arms the first-byte limit on a request and re-arms the idle limit on the socket it gets. */
 function armRequest(req: http.ClientRequest, bounds: Bounded): void {
@@ -160,10 +169,27 @@ function armRequest(req: http.ClientRequest, bounds: Bounded): void {
   req.once('finish', () => {
     timer = setTimeout(() => req.destroy(new SocketTimeoutError('first-byte', requestTimeoutMs)), requestTimeoutMs);
   });
-  req.once('response', clear);
   req.once('close', clear);
-  // A reused keep-alive socket may carry the agent's free-socket timeout: use ours again.
-  req.once('socket', (s) => s.setTimeout(idleTimeoutMs));
+  req.once('socket', (s) => {
+    // A reused keep-alive socket may carry the agent's free-socket timeout: use ours again.
+    s.setTimeout(idleTimeoutMs);
+    req.once('response', (res) => {
+      clear();
+      if (s instanceof Socket) {
+        answering.set(s, res);
+        res.once('close', () => {
+          if (answering.get(s) === res) answering.delete(s);
+        });
+      }
+    });
+  });
+}
+
+/** What a closed pool hands out: a socket that fails at once, so the request reports the error. */
+function closedSocket(): Duplex {
+  const socket = new Socket();
+  process.nextTick(() => socket.destroy(new AgentClosedError()));
+  return socket;
 }
 
 type AddRequest = (req: http.ClientRequest, options: unknown) => void;
@@ -178,16 +204,13 @@ class BoundedHttpAgent extends http.Agent implements Bounded {
   }
   readonly isClosed = (): boolean => this.closedFlag;
   override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
+    if (this.closedFlag) return closedSocket();
     const socket = (http.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
     armSocket(socket, this);
     return socket;
   }
   /** Node's hook for every request given to the agent (also used by agent-base and the proxy agents). */
   addRequest(req: http.ClientRequest, options: unknown): void {
-    if (this.closedFlag) {
-      process.nextTick(() => req.destroy(new AgentClosedError()));
-      return;
-    }
     armRequest(req, this);
     (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
@@ -208,16 +231,13 @@ class BoundedHttpsAgent extends https.Agent implements Bounded {
   }
   readonly isClosed = (): boolean => this.closedFlag;
   override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
+    if (this.closedFlag) return closedSocket();
     const socket = (https.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
     armSocket(socket, this);
     return socket;
   }
   /** Node's hook for every request given to the agent (also used by agent-base and the proxy agents). */
   addRequest(req: http.ClientRequest, options: unknown): void {
-    if (this.closedFlag) {
-      process.nextTick(() => req.destroy(new AgentClosedError()));
-      return;
-    }
     armRequest(req, this);
     (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
