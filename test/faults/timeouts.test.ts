@@ -20,6 +20,8 @@ import {
   SocketTimeoutError,
   type SocketTimeouts,
 } from '../../src/net/bounded-agent.js';
+import { createMemoryStore } from '../../src/adapters/memory.js';
+import { createRobustStore } from '../../src/register/index.js';
 import type { Store } from '../../src/store.js';
 import { storeErrorOf } from '../emulators/adapter-edge-cases.js';
 
@@ -227,6 +229,24 @@ describe.each(KINDS)('%s against a server that accepts and never answers', (kind
     expect(err.message).toMatch(/aborted by the caller/);
     // nobody waits for the check any more: its connection is closed without close()
     await silent.allClosedByClient();
+  });
+});
+
+describe.each(KINDS)('%s as the silent replica of a robust store', (kind) => {
+  it('operations complete at the quorum, and closing the robust store alone releases every connection to it', async () => {
+    const silentReplica = storeAt(kind, silent.endpoint, { requestTimeoutMs: 60_000, idleTimeoutMs: 60_000 });
+    const robust = createRobustStore({ replicas: [createMemoryStore({ name: 'm1' }), createMemoryStore({ name: 'm2' }), silentReplica], variant: 'atomic' });
+    const before = silent.accepted;
+    try {
+      await robust.put('k', new Uint8Array([1]));
+      expect(Array.from((await robust.get('k')) ?? [])).toEqual([1]);
+      expect(await robust.list('')).toEqual(['k']);
+      while (silent.accepted === before) await new Promise((r) => setTimeout(r, 5)); // the silent replica was called
+      await robust.close(); // closeReplicas is off: the adapter stays open, its calls are aborted
+      await silent.allClosedByClient();
+    } finally {
+      await silentReplica.close();
+    }
   });
 });
 
