@@ -128,7 +128,6 @@ export function resolveSocketTimeouts(
 
 interface Bounded {
   readonly timeouts: SocketTimeouts;
-  readonly isClosed: () => boolean;
   /** Every socket the agent opened and that has not closed yet. */
   readonly open: Set<Duplex>;
 }
@@ -165,8 +164,13 @@ const answering = new WeakMap<Socket, http.IncomingMessage>();
 function armRequest(req: http.ClientRequest, bounds: Bounded): void {
   const { requestTimeoutMs, idleTimeoutMs } = bounds.timeouts;
   let timer: NodeJS.Timeout | undefined;
-  const clear = () => clearTimeout(timer);
+  let done = false; // answered (a server may answer before the upload ends) or closed
+  const clear = () => {
+    done = true;
+    clearTimeout(timer);
+  };
   req.once('finish', () => {
+    if (done) return;
     timer = setTimeout(() => req.destroy(new SocketTimeoutError('first-byte', requestTimeoutMs)), requestTimeoutMs);
   });
   req.once('close', clear);
@@ -202,7 +206,6 @@ class BoundedHttpAgent extends http.Agent implements Bounded {
   constructor(readonly timeouts: SocketTimeouts) {
     super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
   }
-  readonly isClosed = (): boolean => this.closedFlag;
   override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
     if (this.closedFlag) return closedSocket();
     const socket = (http.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
@@ -229,7 +232,6 @@ class BoundedHttpsAgent extends https.Agent implements Bounded {
   constructor(readonly timeouts: SocketTimeouts) {
     super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
   }
-  readonly isClosed = (): boolean => this.closedFlag;
   override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
     if (this.closedFlag) return closedSocket();
     const socket = (https.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
