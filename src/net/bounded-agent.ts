@@ -46,7 +46,7 @@ export const DEFAULT_SOCKET_TIMEOUTS: Readonly<SocketTimeouts> = Object.freeze({
  * library keeps the event loop alive, and the process exits (Node emits `exit`) within this many
  * milliseconds, whatever its endpoints do. close() aborts every call in flight, the bucket checks
  * included, and resolves once every socket has closed. Checked by test/faults/matrix.test.ts
- * (typically 1-5 ms; Node's own teardown after `exit` comes on top).
+ * (measured 4-50 ms; Node's own teardown after `exit` comes on top).
  */
 export const CLOSED_PROCESS_EXIT_BOUND_MS = 2_000;
 

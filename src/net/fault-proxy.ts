@@ -23,6 +23,7 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { RunningEmulator } from '../emulators/index.js';
 import { ConfigError } from '../errors.js';
 import { Random } from '../util/random.js';
 
@@ -515,6 +516,30 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const proxy = new FaultProxyImpl(opts);
   await proxy.start(opts.port ?? 0);
   return proxy;
+}
+
+/**
+ * The emulator `e` as seen through `proxy` (started with `target: e.endpoint`): the same record
+ * with its endpoint, host, port, Azure connection string and `env` pointing at the proxy, so that
+ * `storeForEmulator(emulatorThroughProxy(e, proxy))` builds an adapter whose every request crosses
+ * the proxy. `stop()` still stops the emulator; close the proxy yourself.
+ */
+export function emulatorThroughProxy(e: RunningEmulator, proxy: FaultProxy): RunningEmulator {
+  const target = parseTarget(e.endpoint);
+  if (target.port !== proxy.target.port || target.host !== proxy.target.host) {
+    throw new ConfigError('proxy.target', `the proxy forwards to ${proxy.target.host}:${proxy.target.port}, not to the ${e.kind} emulator at ${e.endpoint}`);
+  }
+  const endpoint = proxy.url(e.endpoint);
+  const swap = (v: string) => v.split(e.endpoint).join(endpoint);
+  const out: RunningEmulator = {
+    ...e,
+    endpoint,
+    host: proxy.host,
+    port: proxy.port,
+    env: Object.fromEntries(Object.entries(e.env).map(([k, v]) => [k, swap(v)])),
+  };
+  if (e.connectionString !== undefined) out.connectionString = swap(e.connectionString);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

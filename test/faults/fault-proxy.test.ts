@@ -6,7 +6,9 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import type { RunningEmulator } from '../../src/emulators/index.js';
 import {
+  emulatorThroughProxy,
   formatFault,
   parseFault,
   parseTarget,
@@ -271,6 +273,35 @@ describe('fault proxy', () => {
     const p = await proxy();
     expect(p.url('http://127.0.0.1:10000/devstoreaccount1')).toBe(`http://127.0.0.1:${p.port}/devstoreaccount1`);
     expect(p.url('http://localhost:9000')).toBe(`http://127.0.0.1:${p.port}`);
+  });
+});
+
+describe('emulatorThroughProxy', () => {
+  it('points an emulator record (endpoint, connection string, env) at the proxy', async () => {
+    const p = await startFaultProxy({ target: `127.0.0.1:${echoPort}` });
+    proxies.push(p);
+    const base = `http://127.0.0.1:${echoPort}`;
+    const stop = async () => {};
+    const azure = {
+      kind: 'azure',
+      server: 'azurite',
+      endpoint: `${base}/devstoreaccount1`,
+      host: '127.0.0.1',
+      port: echoPort,
+      pid: 1,
+      dataDir: '/tmp/x',
+      bucket: 'rkvs-test',
+      connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;BlobEndpoint=${base}/devstoreaccount1;`,
+      env: { AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${base}/devstoreaccount1;`, RKVS_AZURE_CONTAINER: 'rkvs-test' },
+      stop,
+    } satisfies RunningEmulator;
+    const via = emulatorThroughProxy(azure, p);
+    const proxied = `http://127.0.0.1:${p.port}/devstoreaccount1`;
+    expect(via).toMatchObject({ endpoint: proxied, host: '127.0.0.1', port: p.port, stop });
+    expect(via.connectionString).toContain(`BlobEndpoint=${proxied};`);
+    expect(via.env).toEqual({ AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${proxied};`, RKVS_AZURE_CONTAINER: 'rkvs-test' });
+    expect(azure.endpoint).toBe(`${base}/devstoreaccount1`); // the original is untouched
+    expect(() => emulatorThroughProxy({ ...azure, endpoint: 'http://127.0.0.1:1/devstoreaccount1' }, p)).toThrow(/the proxy forwards to/);
   });
 });
 

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { OperationRecord } from '../../src/check/history.js';
-import type { EmulatorKind, RunningEmulator } from '../../src/emulators/index.js';
+import { FAUXQS_MAX_VALUE_BYTES, type EmulatorKind, type RunningEmulator } from '../../src/emulators/index.js';
 import type { SocketTimeouts } from '../../src/net/bounded-agent.js';
-import { startFaultProxy, type FaultProxy } from '../../src/net/fault-proxy.js';
+import { emulatorThroughProxy, startFaultProxy, type FaultProxy } from '../../src/net/fault-proxy.js';
 import type { Variant } from '../../src/register/index.js';
 
 /** A replica as the child builds it: an adapter pointed at a proxy. */
@@ -202,19 +202,18 @@ export class ScenarioHost {
 /** A proxy in front of an emulator, and the replica spec that goes through it. */
 export async function proxiedReplica(e: RunningEmulator, name: string, bucket: string): Promise<{ proxy: FaultProxy; spec: ReplicaSpec }> {
   const proxy = await startFaultProxy({ target: e.endpoint });
-  const endpoint = proxy.url(e.endpoint);
-  const spec: ReplicaSpec = { name, kind: e.kind, bucket, endpoint };
-  if (e.kind === 's3') {
-    Object.assign(spec, {
-      region: e.region,
-      accessKeyId: e.accessKeyId,
-      secretAccessKey: e.secretAccessKey,
-      maxValueBytes: e.server === 'fauxqs' ? 10 * 1024 * 1024 : undefined,
-    });
-  } else if (e.kind === 'azure') {
-    spec.connectionString = (e.connectionString ?? '').replace(/BlobEndpoint=[^;]*/, `BlobEndpoint=${endpoint}`);
-  } else {
-    spec.projectId = e.projectId;
-  }
+  const via = emulatorThroughProxy(e, proxy);
+  const spec: ReplicaSpec = {
+    name,
+    kind: e.kind,
+    bucket,
+    endpoint: via.endpoint,
+    region: via.region,
+    accessKeyId: via.accessKeyId,
+    secretAccessKey: via.secretAccessKey,
+    connectionString: via.connectionString,
+    projectId: via.projectId,
+    maxValueBytes: e.server === 'fauxqs' ? FAUXQS_MAX_VALUE_BYTES : undefined,
+  };
   return { proxy, spec };
 }
