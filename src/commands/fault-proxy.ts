@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { formatFault, parseFault, parseTarget, serveFaultControl, startFaultProxy, type Fault } from '../net/fault-proxy.js';
+import type { Fault } from '../net/fault-proxy.js';
 
 interface FaultProxyFlags {
   target?: string;
@@ -26,7 +26,7 @@ export function registerFaultProxy(program: Command): void {
   program
     .command('fault-proxy')
     .description('run a TCP proxy on 127.0.0.1 that injects network faults (delay, throttle, blackhole, reset, drop, refuse) in front of an endpoint')
-    .option('--target <host:port>', 'endpoint to forward to: host:port or a URL (e.g. the emulator endpoint printed by "rkvs emulators start")')
+    .option('--target <host:port>', 'endpoint to forward to: host:port or a URL, e.g. the emulator endpoint printed by "rkvs emulators start" (required)')
     .option('--listen <port>', 'port to listen on (0: any free port)', '0')
     .option('--fault <spec>', 'fault at start: pass, blackhole, reset, refuse, delay=200ms[,jitter=50ms][,seed=N], throttle=64KiB/s, drop=4096 (options: direction=to-client|to-server|both)', 'pass')
     .option('--control-port <port>', 'port of the HTTP control endpoint (0: any free port)', '0')
@@ -40,6 +40,7 @@ Change the fault while it runs:
 or type a fault spec (or "status") on standard input. Ctrl-C stops the proxy.`,
     )
     .action(async (flags: FaultProxyFlags) => {
+      const { formatFault, parseFault, parseTarget, serveFaultControl, startFaultProxy } = await import('../net/fault-proxy.js');
       if (!flags.target) throw new ConfigError('--target', 'is required: the endpoint to forward to, e.g. --target 127.0.0.1:9000');
       const target = parseTarget(flags.target, '--target');
       const port = portFlag('--listen', flags.listen);
