@@ -19,6 +19,7 @@ import { registerClean } from './commands/clean.js';
 import { registerCompare } from './commands/compare.js';
 import { registerCost } from './commands/cost.js';
 import { registerEmulators } from './commands/emulators.js';
+import { registerFaultProxy } from './commands/fault-proxy.js';
 import { registerMerge } from './commands/merge.js';
 import { registerProbe } from './commands/probe.js';
 import { registerReport } from './commands/report.js';
@@ -72,6 +73,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerSimulate(program);
   registerMerge(program);
+  registerFaultProxy(program);
   return program;
 }
 

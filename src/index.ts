@@ -3,8 +3,8 @@
  * layers, and the robust register (regular and atomic) as a Store of its own.
  *
  * The benchmark harness, the consistency checkers, the simulators and the emulators are available as
- * `robust-kvs/bench`, `robust-kvs/check`, `robust-kvs/sim`, `robust-kvs/simulate` and
- * `robust-kvs/emulators`.
+ * `robust-kvs/bench`, `robust-kvs/check`, `robust-kvs/sim`, `robust-kvs/simulate`,
+ * `robust-kvs/emulators` and `robust-kvs/fault-proxy`.
  */
 
 // The contract and its errors
@@ -30,6 +30,16 @@ export { createFsStore, FsStore, type FsStoreOptions } from './adapters/fs.js';
 export { createS3Store, s3OptionsFromEnv, S3Store, type S3StoreOptions } from './adapters/s3.js';
 export { createAzureBlobStore, azureBlobOptionsFromEnv, AzureBlobStore, type AzureBlobStoreOptions } from './adapters/azure-blob.js';
 export { createGcsStore, gcsOptionsFromEnv, GcsStore, type GcsStoreOptions } from './adapters/gcs.js';
+
+// Bounds on every network call of the cloud adapters (the fault proxy is `robust-kvs/fault-proxy`)
+export {
+  DEFAULT_SOCKET_TIMEOUTS,
+  SOCKET_TIMEOUT_ENV,
+  CLOSED_PROCESS_EXIT_BOUND_MS,
+  SocketTimeoutError,
+  type SocketTimeouts,
+  type SocketTimeoutPhase,
+} from './net/bounded-agent.js';
 
 // Layers
 export { compose } from './layers/compose.js';

@@ -13,6 +13,7 @@ import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
 import { throwIfAborted, type CallSite } from '../util/abort.js';
 import { registerSecret } from '../util/redact.js';
+import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints, connectionStringEndpoint } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
@@ -37,8 +38,18 @@ export interface AzureBlobStoreOptions {
   createBucketIfMissing?: boolean;
   /** Attempts per call, including the first. @default 3 */
   maxAttempts?: number;
-  /** Time limit of one attempt (the whole HTTP exchange), in milliseconds. @default 60000 */
+  /**
+   * First-byte limit of one attempt, in milliseconds: from the end of sending the request (body
+   * included) until the response headers arrive. @default `RKVS_REQUEST_TIMEOUT_MS`, else 30000
+   */
   requestTimeoutMs?: number;
+  /** TCP (and TLS) connect limit of one attempt, in milliseconds. @default `RKVS_CONNECT_TIMEOUT_MS`, else 5000 */
+  connectTimeoutMs?: number;
+  /**
+   * Idle limit, in milliseconds: no byte sent or received for this long while a request uses the
+   * socket (a stalled upload or download). @default `RKVS_IDLE_TIMEOUT_MS`, else 30000
+   */
+  idleTimeoutMs?: number;
   /** Name shown in errors and layer stacks. @default `azure:<container>` */
   name?: string;
 }
@@ -57,8 +68,16 @@ interface AzureLikeError {
 function wireFailure(e: unknown): WireFailure {
   const err = (e ?? {}) as AzureLikeError;
   const nodeCode = findNodeErrorCode(e);
-  const code = nodeCode ?? err.details?.errorCode ?? err.code;
-  const message = (err.message ?? '').split('\n')[0];
+  let code = nodeCode ?? err.details?.errorCode ?? err.code;
+  let message = (err.message ?? '').split('\n')[0];
+  // The SDK's download stream reports a body that broke off (connection cut, idle limit) as an
+  // AbortError, or as "Data corruption failure" once out of retries, without the cause. (A call
+  // whose own signal fired never gets here: the abort is reported first.) It is a network failure,
+  // worth trying again.
+  if (!code && (err.name === 'AbortError' || /^Data corruption failure: received less data than required/i.test(message ?? ''))) {
+    code = 'ECONNRESET';
+    message = `the answer broke off before its end (connection cut, or no data for idleTimeoutMs): ${message}`;
+  }
   return { status: err.statusCode, code, message };
 }
 
@@ -97,6 +116,11 @@ export class AzureBlobStore implements Store {
   readonly containerClient: ContainerClient;
   private readonly createIfMissing: boolean;
   private readonly gate: BucketGate;
+  private readonly agents: BoundedAgents;
+  private closing: Promise<void> = Promise.resolve();
+  private readonly maxAttempts: number;
+  /** The connect, first-byte and idle limits every request of this store runs under. */
+  readonly timeouts: SocketTimeouts;
 
   constructor(opts: AzureBlobStoreOptions) {
     if (!opts || typeof opts.container !== 'string' || opts.container.length === 0) {
@@ -112,20 +136,30 @@ export class AzureBlobStore implements Store {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigError('azure.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
     }
+    this.timeouts = resolveSocketTimeouts('azure', opts);
+    this.maxAttempts = maxAttempts;
     this.container = opts.container;
     this.name = opts.name ?? `azure:${opts.container}`;
-    this.gate = new BucketGate(this.name, this.container, () => this.checkContainer());
+    this.gate = new BucketGate(this.name, this.container, (signal) => this.checkContainer(signal));
     guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
+    this.agents = new BoundedAgents(this.timeouts);
+    const agents = this.agents;
     const pipeline: StoragePipelineOptions = {
       retryOptions: {
+        // No tryTimeoutInMs: the SDK only sends it to the service as a server-side `timeout`
+        // parameter, it bounds nothing on the client. Our agent's limits do.
         maxTries: maxAttempts,
-        tryTimeoutInMs: opts.requestTimeoutMs ?? 60_000,
         retryDelayInMs: 200,
         maxRetryDelayInMs: 2_000,
       },
     };
-    const service = buildServiceClient(opts, pipeline);
+    // The SDK's HTTP pipeline takes an `agent` (core-rest-pipeline's `PipelineOptions.agent`, passed
+    // through by the storage client although its option type does not list it): every request of
+    // the store then goes through our bounded agent for the endpoint's protocol, which the client
+    // built without it tells.
+    const protocolOf = buildServiceClient(opts, pipeline).url;
+    const service = buildServiceClient(opts, { ...pipeline, agent: agents.for(protocolOf) } as StoragePipelineOptions);
     this.containerClient = service.getContainerClient(opts.container);
     this.capabilities = Object.freeze({
       sortedList: true,
@@ -163,23 +197,23 @@ export class AzureBlobStore implements Store {
     return this.gate.ensure(opts?.signal);
   }
 
-  private async checkContainer(): Promise<void> {
+  private async checkContainer(signal: AbortSignal): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.container };
     try {
       if (this.createIfMissing) {
-        await this.containerClient.createIfNotExists();
+        await this.containerClient.createIfNotExists({ abortSignal: signal });
       } else {
-        await this.containerClient.getProperties();
+        await this.containerClient.getProperties({ abortSignal: signal });
       }
     } catch (e) {
       const f = wireFailure(e);
-      if (f.status === 404 || f.code === 'ContainerNotFound') throw this.missing(site, e);
-      throw toStoreError(e, site, f);
+      if (!signal.aborted && (f.status === 404 || f.code === 'ContainerNotFound')) throw this.missing(site, e);
+      throw toStoreError(e, site, f, { signal });
     }
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('put', key, opts);
+    const { site, signal, release } = await this.gate.enter('put', key, opts);
     try {
       const blob = this.containerClient.getBlockBlobClient(blobNameOfKey(key));
       await blob.uploadData(Buffer.from(value.buffer, value.byteOffset, value.byteLength), {
@@ -188,25 +222,33 @@ export class AzureBlobStore implements Store {
       });
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const { site, signal } = await this.gate.enter('get', key, opts);
+    const { site, signal, release } = await this.gate.enter('get', key, opts);
     try {
-      const res = await this.containerClient.getBlobClient(blobNameOfKey(key)).download(0, undefined, { abortSignal: signal });
+      const res = await this.containerClient.getBlobClient(blobNameOfKey(key)).download(0, undefined, {
+        abortSignal: signal,
+        // the SDK re-requests the rest when a body breaks off: as many times as a call has retries
+        maxRetryRequests: this.maxAttempts - 1,
+      });
       const body = res.readableStreamBody;
       if (!body) return new Uint8Array(0);
       return await readAll(body, res.contentLength, signal, site);
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && f.status === 404 && f.code !== 'ContainerNotFound') return null;
+      if (!signal.aborted && f.status === 404 && f.code !== 'ContainerNotFound') return null;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const { site, signal } = await this.gate.enter('list', prefix, opts);
+    const { site, signal, release } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     try {
       // The last, partial segment of the prefix may encode differently from the keys it starts:
@@ -227,23 +269,35 @@ export class AzureBlobStore implements Store {
       }
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
     return sortKeys([...keys]);
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('remove', key, opts);
+    const { site, signal, release } = await this.gate.enter('remove', key, opts);
     try {
       await this.containerClient.getBlobClient(blobNameOfKey(key)).delete({ abortSignal: signal });
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && f.status === 404 && f.code !== 'ContainerNotFound') return;
+      if (!signal.aborted && f.status === 404 && f.code !== 'ContainerNotFound') return;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
-  async close(): Promise<void> {
-    this.gate.close();
+  /**
+   * Aborts every call in flight (the container check included) and closes every socket at once;
+   * later calls fail with `Unavailable`. When it resolves, every socket of this store has closed:
+   * nothing of it keeps the process alive.
+   */
+  close(): Promise<void> {
+    if (this.gate.close()) {
+      this.closing = this.agents.destroy();
+    }
+    return this.closing;
   }
 }
 

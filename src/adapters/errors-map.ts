@@ -112,8 +112,8 @@ export function toStoreError(
   f: WireFailure,
   opts: { signal?: AbortSignal; hint?: string } = {},
 ): StoreError {
+  if (opts.signal?.aborted) return abortedCallError(site, opts.signal);
   if (e instanceof StoreError) return e;
-  if (opts.signal?.aborted) return abortError(site, opts.signal);
   const kind = classify(f);
   const parts: string[] = [];
   if (f.status !== undefined) parts.push(`HTTP ${f.status}`);
@@ -126,6 +126,33 @@ export function toStoreError(
   if (kind === 'PermissionDenied') detail += ' (check the credentials and their permissions)';
   if (opts.hint) detail += ` ${opts.hint}`;
   return new StoreError({ ...site, kind, detail, cause: e });
+}
+
+/** The abort reason of a call cut short because its store was closed. */
+export class StoreClosedError extends Error {
+  constructor(readonly store: string) {
+    super(`the store ${store} was closed`);
+    this.name = 'StoreClosedError';
+  }
+}
+
+/** The error of a call that ended because its store was closed while it was in flight. */
+export function storeClosedError(site: CallSite): StoreError {
+  return new StoreError({
+    ...site,
+    kind: 'Unavailable',
+    retryable: false,
+    aborted: true,
+    detail: 'the store was closed while the call was in flight',
+  });
+}
+
+/**
+ * The error of a call whose signal fired: `Timeout` with `aborted: true` when the caller aborted
+ * (or its `AbortSignal.timeout` fired), the closed-store error when `close()` did.
+ */
+export function abortedCallError(site: CallSite, signal: AbortSignal): StoreError {
+  return signal.reason instanceof StoreClosedError ? storeClosedError(site) : abortError(site, signal);
 }
 
 /** The ConfigInvalid error for a bucket or container that does not exist. */
@@ -153,12 +180,12 @@ export function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, si
   if (!signal) return p;
   if (signal.aborted) {
     p.catch(() => {});
-    return Promise.reject(abortError(site, signal));
+    return Promise.reject(abortedCallError(site, signal));
   }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       p.catch(() => {});
-      reject(abortError(site, signal));
+      reject(abortedCallError(site, signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(

@@ -1,17 +1,21 @@
 /**
  * Store adapter for Google Cloud Storage and GCS JSON-API emulators, on `@google-cloud/storage`.
  *
- * The SDK takes no AbortSignal, and an aborted upload that still lands later would overwrite a newer
- * value. So `put` and `remove` send their single JSON-API request with `fetch` (authorised by the
- * SDK's own auth client, retried here) and really stop on abort; `get` reads the SDK's download
- * stream and destroys it on abort; `list` (read-only) rejects at once on abort while the page
- * request in flight finishes in the background, bounded by `requestTimeoutMs`.
+ * The SDK's requests can be neither aborted nor bounded (its HTTP layer takes no signal, keeps its
+ * own module-wide connection pool and applies its timeout only until the headers), and an aborted
+ * upload that still landed later would overwrite a newer value. So the adapter sends each call's
+ * JSON-API request itself, through its own bounded connection pool (src/net/bounded-agent.ts),
+ * retried here, and uses the SDK for what it is needed for: the endpoint (`apiEndpoint`,
+ * `STORAGE_EMULATOR_HOST`), credentials (its auth client signs each request) and CRC32C validation
+ * of downloads. Every request stops at once on abort and on `close()`.
  */
-import { IdempotencyStrategy, Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
+import { CRC32C, Storage, type StorageOptions } from '@google-cloud/storage';
 import { ConfigError, StoreError } from '../errors.js';
 import { guardStoreCalls } from '../store-args.js';
+import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
+import { httpRequest, type HttpResponse } from '../net/http-request.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
-import { abortError, sleep, throwIfAborted, type CallSite } from '../util/abort.js';
+import { sleep, throwIfAborted, type CallSite } from '../util/abort.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, raceSignal, toStoreError, type WireFailure } from './errors-map.js';
@@ -32,8 +36,18 @@ export interface GcsStoreOptions {
   createBucketIfMissing?: boolean;
   /** Attempts per call, including the first. @default 3 */
   maxAttempts?: number;
-  /** Time limit of one HTTP request, in milliseconds. @default 60000 */
+  /**
+   * First-byte limit of one attempt, in milliseconds: from the end of sending the request (body
+   * included) until the response headers arrive. @default `RKVS_REQUEST_TIMEOUT_MS`, else 30000
+   */
   requestTimeoutMs?: number;
+  /** TCP (and TLS) connect limit of one attempt, in milliseconds. @default `RKVS_CONNECT_TIMEOUT_MS`, else 5000 */
+  connectTimeoutMs?: number;
+  /**
+   * Idle limit, in milliseconds: no byte sent or received for this long while a request uses the
+   * socket (a stalled upload or download). @default `RKVS_IDLE_TIMEOUT_MS`, else 30000
+   */
+  idleTimeoutMs?: number;
   /** Name shown in errors and layer stacks. @default `gcs:<bucket>` */
   name?: string;
 }
@@ -63,14 +77,18 @@ export class GcsStore implements Store {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
   readonly bucketName: string;
+  /** The SDK client: endpoint, project and credentials (requests are sent by the adapter). */
   readonly storage: Storage;
-  readonly bucket: Bucket;
+  /** The connect, first-byte and idle limits every request of this store runs under. */
+  readonly timeouts: SocketTimeouts;
   private readonly createIfMissing: boolean;
   private readonly customEndpoint: boolean;
   private readonly apiEndpoint: string | undefined;
-  private readonly requestTimeoutMs: number;
+  private readonly projectId: string | undefined;
   private readonly maxAttempts: number;
   private readonly gate: BucketGate;
+  private readonly agents: BoundedAgents;
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(opts: GcsStoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -81,33 +99,22 @@ export class GcsStore implements Store {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigError('gcs.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
     }
+    this.timeouts = resolveSocketTimeouts('gcs', opts);
     this.bucketName = opts.bucket;
     this.name = opts.name ?? `gcs:${opts.bucket}`;
-    this.gate = new BucketGate(this.name, this.bucketName, () => this.checkBucket());
+    this.gate = new BucketGate(this.name, this.bucketName, (signal) => this.checkBucket(signal));
     guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.customEndpoint = opts.apiEndpoint !== undefined || !!process.env.STORAGE_EMULATOR_HOST;
-    const so: StorageOptions = {
-      timeout: opts.requestTimeoutMs ?? 60_000,
-      retryOptions: {
-        autoRetry: maxAttempts > 1,
-        maxRetries: maxAttempts - 1,
-        retryDelayMultiplier: 2,
-        maxRetryDelay: 2, // seconds
-        totalTimeout: 120, // seconds
-        // Our puts overwrite whole values and are safe to repeat.
-        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
-      },
-    };
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.maxAttempts = maxAttempts;
     this.apiEndpoint = opts.apiEndpoint?.replace(/\/+$/, '');
+    const so: StorageOptions = {};
     if (this.apiEndpoint !== undefined) so.apiEndpoint = this.apiEndpoint;
-    const projectId = opts.projectId ?? process.env.GOOGLE_CLOUD_PROJECT;
-    if (projectId) so.projectId = projectId;
+    this.projectId = opts.projectId ?? process.env.GOOGLE_CLOUD_PROJECT;
+    if (this.projectId) so.projectId = this.projectId;
     if (opts.keyFilename) so.keyFilename = opts.keyFilename;
     this.storage = new Storage(so);
-    this.bucket = this.storage.bucket(opts.bucket);
+    this.agents = new BoundedAgents(this.timeouts);
     this.capabilities = Object.freeze({
       sortedList: true,
       linearizable: true,
@@ -138,218 +145,253 @@ export class GcsStore implements Store {
     return this.gate.ensure(opts?.signal);
   }
 
-  private async bucketExists(site: CallSite): Promise<boolean> {
-    try {
-      await this.bucket.getMetadata();
-      return true;
-    } catch (e) {
-      const f = wireFailure(e);
-      // The firebase-tools emulator serves no bucket metadata: it answers 501, or reads the path as an
-      // object name ("No such object: storage/v1/b/<bucket>"). Ask its bucket list instead.
-      const unserved = f.status === 501 || (f.status === 404 && /no such object/i.test(f.message ?? ''));
-      if (this.customEndpoint && unserved) return (await this.emulatorBuckets(site)).includes(this.bucketName);
-      if (f.status === 404) return false;
-      throw toStoreError(e, site, f);
+  private url(path: string, query: Record<string, string | undefined> = {}): URL {
+    const url = new URL(`${this.storage.apiEndpoint}${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    return url;
+  }
+
+  private objectUrl(key: string, query: Record<string, string | undefined> = {}): URL {
+    return this.url(`/storage/v1/b/${encodeURIComponent(this.bucketName)}/o/${encodeURIComponent(key)}`, query);
+  }
+
+  /**
+   * One JSON-API request with the SDK's credentials, retried on retryable failures; abortable.
+   * Resolves with the response when its status is 2xx or in `okStatuses`, else throws the mapped
+   * StoreError (through `fail`, so a missing bucket is reported as such).
+   */
+  private async request(
+    site: CallSite,
+    signal: AbortSignal,
+    req: { method: string; url: URL; body?: Uint8Array; contentType?: string },
+    okStatuses: number[] = [],
+  ): Promise<HttpResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(site, signal, req, okStatuses);
+      } catch (e) {
+        const err = e instanceof StoreError ? e : this.fail(e, site, signal);
+        if (!err.retryable || err.aborted || attempt >= this.maxAttempts) throw err;
+        await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random()), signal, site).catch((s: unknown) => {
+          throw this.fail(s, site, signal);
+        });
+      }
     }
+  }
+
+  private async requestOnce(
+    site: CallSite,
+    signal: AbortSignal,
+    req: { method: string; url: URL; body?: Uint8Array; contentType?: string },
+    okStatuses: number[],
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = {};
+    if (!this.customEndpoint) {
+      // google-auth-library takes no signal: stop waiting for a token after the first-byte limit
+      const pending = this.storage.authClient.getRequestHeaders(req.url.toString()) as Promise<unknown>;
+      const timer = AbortSignal.timeout(this.timeouts.connectTimeoutMs + this.timeouts.requestTimeoutMs);
+      const auth = await raceSignal(pending, AbortSignal.any([signal, timer]), site).catch((e: unknown) => {
+        if (!signal.aborted && timer.aborted) {
+          throw new StoreError({ ...site, kind: 'Timeout', detail: 'no access token from the credentials in time', cause: e });
+        }
+        throw this.fail(e, site, signal);
+      });
+      if (auth instanceof Headers) auth.forEach((v, k) => (headers[k] = v));
+      else for (const [k, v] of Object.entries(auth as Record<string, string>)) headers[k] = v;
+    }
+    if (req.contentType) headers['content-type'] = req.contentType;
+    let res: HttpResponse;
+    try {
+      res = await httpRequest(this.agents, { method: req.method, url: req.url, headers, body: req.body, signal });
+    } catch (e) {
+      throw this.fail(e, site, signal);
+    }
+    if ((res.status >= 200 && res.status < 300) || okStatuses.includes(res.status)) return res;
+    throw this.fail(jsonApiError(res), site, signal);
+  }
+
+  /** Whether the bucket exists. */
+  private async bucketExists(site: CallSite, signal: AbortSignal): Promise<boolean> {
+    const res = await this.request(site, signal, { method: 'GET', url: this.url(`/storage/v1/b/${encodeURIComponent(this.bucketName)}`) }, [
+      404, 501,
+    ]);
+    if (res.status >= 200 && res.status < 300) return true;
+    // The firebase-tools emulator serves no bucket metadata: it answers 501, or reads the path as an
+    // object name ("No such object: storage/v1/b/<bucket>"). Ask its bucket list instead.
+    const f = wireFailure(jsonApiError(res));
+    const unserved = res.status === 501 || /no such object/i.test(f.message ?? '');
+    if (this.customEndpoint && unserved) return (await this.emulatorBuckets(site, signal)).includes(this.bucketName);
+    if (res.status === 404) return false;
+    throw toStoreError(jsonApiError(res), site, f, { signal });
   }
 
   /** Bucket names from the firebase-tools emulator's `GET /b` (its JSON API has no `/storage/v1/b`). */
-  private async emulatorBuckets(site: CallSite): Promise<string[]> {
+  private async emulatorBuckets(site: CallSite, signal: AbortSignal): Promise<string[]> {
     const base = this.apiEndpoint ?? `http://${process.env.STORAGE_EMULATOR_HOST}`;
+    const res = await this.request(site, signal, { method: 'GET', url: new URL('/b', base) });
     try {
-      const res = await fetch(new URL('/b', base), { signal: AbortSignal.timeout(this.requestTimeoutMs) });
-      if (!res.ok) {
-        throw new StoreError({ ...site, kind: 'Unexpected', detail: `the emulator answered HTTP ${res.status} to GET /b` });
-      }
-      const body = (await res.json()) as { items?: { name?: string }[] };
+      const body = JSON.parse(res.body.toString('utf8')) as { items?: { name?: string }[] };
       return (body.items ?? []).flatMap((b) => (typeof b.name === 'string' ? [b.name] : []));
     } catch (e) {
-      if (e instanceof StoreError) throw e;
-      throw toStoreError(e, site, wireFailure(e));
+      throw new StoreError({ ...site, kind: 'Unexpected', detail: 'the emulator answered GET /b with something other than JSON', cause: e });
     }
   }
 
-  private async checkBucket(): Promise<void> {
+  private async checkBucket(signal: AbortSignal): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucketName };
-    if (await this.bucketExists(site)) {
-      return;
-    }
+    if (await this.bucketExists(site, signal)) return;
     if (!this.createIfMissing) throw this.missing(site);
-    try {
-      await this.storage.createBucket(this.bucketName);
-    } catch (e) {
-      const f = wireFailure(e);
-      if (f.status === 409) {
-        // already exists (perhaps created concurrently)
-      } else if (this.customEndpoint && f.status !== undefined && f.status >= 400) {
-        // The firebase-tools emulator cannot create buckets (it answers 501 or 500) but creates one on
-        // its first object request: touch the bucket, then check again.
-        try {
-          await this.bucket.getFiles({ maxResults: 1, autoPaginate: false });
-        } catch {
-          // judged by the check below
-        }
-        if (!(await this.bucketExists(site))) throw toStoreError(e, { ...site, op: 'createBucket' }, f);
-      } else {
-        throw toStoreError(e, { ...site, op: 'createBucket' }, f);
-      }
+    const createSite = { ...site, op: 'createBucket' };
+    const project = this.projectId ?? (await raceSignal(this.storage.getProjectId(), signal, createSite).catch(() => undefined));
+    const res = await this.request(
+      createSite,
+      signal,
+      {
+        method: 'POST',
+        url: this.url('/storage/v1/b', { project }),
+        body: Buffer.from(JSON.stringify({ name: this.bucketName })),
+        contentType: 'application/json',
+      },
+      [409, 400, 500, 501],
+    );
+    if ((res.status >= 200 && res.status < 300) || res.status === 409) return; // 409: it exists (perhaps created concurrently)
+    if (!this.customEndpoint) throw toStoreError(jsonApiError(res), createSite, wireFailure(jsonApiError(res)), { signal });
+    // The firebase-tools emulator cannot create buckets (it answers 501 or 500) but creates one on
+    // its first object request: touch the bucket, then check again.
+    await this.request(site, signal, { method: 'GET', url: this.url(`/storage/v1/b/${encodeURIComponent(this.bucketName)}/o`, { maxResults: '1' }) }, [
+      404,
+    ]).catch((e: unknown) => {
+      if (e instanceof StoreError && e.aborted) throw e;
+      // judged by the check below
+    });
+    if (!(await this.bucketExists(site, signal))) {
+      throw toStoreError(jsonApiError(res), createSite, wireFailure(jsonApiError(res)), { signal });
     }
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('put', key, opts);
-    const url = new URL(`${this.storage.apiEndpoint}/upload/storage/v1/b/${encodeURIComponent(this.bucketName)}/o`);
-    url.searchParams.set('uploadType', 'media');
-    url.searchParams.set('name', key);
-    await this.send(site, signal, url, { method: 'POST', body: value, contentType: 'application/octet-stream' });
-  }
-
-  /** One JSON-API request with the SDK's credentials, retried on retryable failures; abortable. */
-  private async send(
-    site: CallSite,
-    signal: AbortSignal | undefined,
-    url: URL,
-    req: { method: string; body?: Uint8Array; contentType?: string },
-    opts: { okStatuses?: number[] } = {},
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.sendOnce(site, signal, url, req, opts.okStatuses ?? []);
-        return;
-      } catch (e) {
-        const err = e instanceof StoreError ? e : this.fail(e, site, signal);
-        if (!err.retryable || err.aborted || attempt >= this.maxAttempts) throw err;
-        await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random()), signal, site);
-      }
-    }
-  }
-
-  private async sendOnce(
-    site: CallSite,
-    signal: AbortSignal | undefined,
-    url: URL,
-    req: { method: string; body?: Uint8Array; contentType?: string },
-    okStatuses: number[],
-  ): Promise<void> {
-    const headers = new Headers();
-    if (!this.customEndpoint) {
-      const auth = (await this.storage.authClient.getRequestHeaders(url.toString())) as unknown;
-      if (auth instanceof Headers) auth.forEach((v, k) => headers.set(k, v));
-      else for (const [k, v] of Object.entries(auth as Record<string, string>)) headers.set(k, v);
-    }
-    if (req.contentType) headers.set('content-type', req.contentType);
-    const attemptTimeout = AbortSignal.timeout(this.requestTimeoutMs);
-    let res: Response;
+    const { site, signal, release } = await this.gate.enter('put', key, opts);
     try {
-      res = await fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body,
-        signal: signal ? AbortSignal.any([signal, attemptTimeout]) : attemptTimeout,
-      });
-    } catch (e) {
-      if (!signal?.aborted && attemptTimeout.aborted) {
-        throw new StoreError({ ...site, kind: 'Timeout', detail: `no answer within ${this.requestTimeoutMs} ms (requestTimeoutMs)`, cause: e });
-      }
-      throw this.fail(e, site, signal);
+      const url = this.url(`/upload/storage/v1/b/${encodeURIComponent(this.bucketName)}/o`, { uploadType: 'media', name: key });
+      await this.request(site, signal, { method: 'POST', url, body: value, contentType: 'application/octet-stream' });
+    } finally {
+      release();
     }
-    const text = await res.text().catch(() => '');
-    if (res.ok || okStatuses.includes(res.status)) return;
-    let message = text.slice(0, 300);
-    let reason: string | undefined;
-    try {
-      const body = JSON.parse(text) as { error?: { message?: string; errors?: { reason?: string }[] } };
-      message = body.error?.message ?? message;
-      reason = body.error?.errors?.[0]?.reason;
-    } catch {
-      // not JSON
-    }
-    const failure = Object.assign(new Error(message || `HTTP ${res.status}`), {
-      code: res.status,
-      errors: reason ? [{ reason, message }] : undefined,
-    });
-    throw this.fail(failure, site, signal);
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const { site, signal } = await this.gate.enter('get', key, opts);
+    const { site, signal, release } = await this.gate.enter('get', key, opts);
     try {
-      return await this.download(key, signal, site);
-    } catch (e) {
-      const f = wireFailure(e);
-      if (!signal?.aborted && f.status === 404 && !isMissingBucket(f)) return null;
-      throw this.fail(e, site, signal);
+      const res = await this.request(site, signal, { method: 'GET', url: this.objectUrl(key, { alt: 'media' }) }, [404]);
+      if (res.status === 404) {
+        const err = jsonApiError(res);
+        if (isMissingBucket(wireFailure(err))) throw this.fail(err, site, signal);
+        return null;
+      }
+      checkCrc32c(res, site);
+      return new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength);
+    } finally {
+      release();
     }
   }
 
-  private download(key: string, signal: AbortSignal | undefined, site: CallSite): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const stream = this.bucket.file(key).createReadStream({ validation: 'crc32c' });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onAbort = () => {
-        stream.destroy();
-        reject(abortError(site, signal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      stream.on('data', (c: Buffer) => {
-        chunks.push(c);
-        size += c.byteLength;
-      });
-      stream.once('error', (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      });
-      stream.once('end', () => {
-        signal?.removeEventListener('abort', onAbort);
-        const out = new Uint8Array(size);
-        let off = 0;
-        for (const c of chunks) {
-          out.set(c, off);
-          off += c.byteLength;
-        }
-        resolve(out);
-      });
-    });
-  }
-
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const { site, signal } = await this.gate.enter('list', prefix, opts);
+    const { site, signal, release } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     let pageToken: string | undefined;
     try {
       do {
         throwIfAborted(signal, site);
-        const [files, next] = await raceSignal(
-          this.bucket.getFiles({ prefix: prefix || undefined, autoPaginate: false, maxResults: 1000, pageToken }),
-          signal,
-          site,
-        );
-        for (const f of files) keys.add(f.name);
-        pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+        const url = this.url(`/storage/v1/b/${encodeURIComponent(this.bucketName)}/o`, {
+          prefix: prefix || undefined,
+          maxResults: '1000',
+          pageToken,
+        });
+        const res = await this.request(site, signal, { method: 'GET', url });
+        let page: { items?: { name?: unknown }[]; nextPageToken?: unknown };
+        try {
+          page = JSON.parse(res.body.toString('utf8')) as typeof page;
+        } catch (e) {
+          throw new StoreError({ ...site, kind: 'Unexpected', detail: 'the listing answer is not JSON', cause: e });
+        }
+        for (const item of page.items ?? []) if (typeof item.name === 'string') keys.add(item.name);
+        pageToken = typeof page.nextPageToken === 'string' && page.nextPageToken ? page.nextPageToken : undefined;
       } while (pageToken);
-    } catch (e) {
-      throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
     return sortKeys([...keys]);
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('remove', key, opts);
-    const url = new URL(
-      `${this.storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(this.bucketName)}/o/${encodeURIComponent(key)}`,
-    );
+    const { site, signal, release } = await this.gate.enter('remove', key, opts);
     try {
-      await this.send(site, signal, url, { method: 'DELETE' });
-    } catch (e) {
-      // 404 "No such object" is success; a missing bucket stays an error (mapped by fail()).
-      if (e instanceof StoreError && e.kind === 'NotFound' && !signal?.aborted) return;
-      throw e;
+      const res = await this.request(site, signal, { method: 'DELETE', url: this.objectUrl(key) }, [404]);
+      if (res.status === 404) {
+        // "No such object" is success; a missing bucket stays an error.
+        const err = jsonApiError(res);
+        if (isMissingBucket(wireFailure(err))) throw this.fail(err, site, signal);
+      }
+    } finally {
+      release();
     }
   }
 
-  async close(): Promise<void> {
-    this.gate.close();
+  /**
+   * Aborts every call in flight (the bucket check included) and closes every socket at once; later
+   * calls fail with `Unavailable`. When it resolves, every socket of this store has closed: nothing
+   * of it keeps the process alive.
+   */
+  close(): Promise<void> {
+    if (this.gate.close()) {
+      this.closing = this.agents.destroy();
+    }
+    return this.closing;
+  }
+}
+
+/** The error a JSON-API answer with a failure status stands for (status, reason and message). */
+function jsonApiError(res: HttpResponse): Error & { code: number; errors?: { reason?: string; message?: string }[] } {
+  const text = res.body.toString('utf8');
+  let message = text.slice(0, 300);
+  let reason: string | undefined;
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; errors?: { reason?: string }[] } };
+    message = body.error?.message ?? message;
+    reason = body.error?.errors?.[0]?.reason;
+  } catch {
+    // not JSON
+  }
+  return Object.assign(new Error(message || `HTTP ${res.status}`), {
+    code: res.status,
+    errors: reason ? [{ reason, message }] : undefined,
+  });
+}
+
+/**
+ * Validates a download against the CRC32C the service announced in `x-goog-hash`, as the SDK does:
+ * only for objects stored without content encoding. A mismatch is an IntegrityError (retryable:
+ * the bytes were damaged on the way).
+ */
+function checkCrc32c(res: HttpResponse, site: CallSite): void {
+  const hash = res.headers['x-goog-hash'];
+  const stored = res.headers['x-goog-stored-content-encoding'];
+  if (typeof hash !== 'string' || (stored !== undefined && stored !== 'identity')) return;
+  const expected = hash
+    .split(',')
+    .map((p) => p.trim())
+    .find((p) => p.startsWith('crc32c='))
+    ?.slice('crc32c='.length);
+  if (!expected) return;
+  const crc = new CRC32C();
+  crc.update(res.body);
+  if (!crc.validate(expected)) {
+    throw new StoreError({
+      ...site,
+      kind: 'IntegrityError',
+      retryable: true,
+      detail: `the downloaded bytes do not match the CRC32C the service announced (${expected}, got ${crc.toString()})`,
+    });
   }
 }
 

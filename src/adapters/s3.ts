@@ -15,8 +15,9 @@ import {
 import { ConfigError, StoreError } from '../errors.js';
 import { guardStoreCalls } from '../store-args.js';
 import { sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
-import { throwIfAborted, type CallSite } from '../util/abort.js';
+import { sleep, throwIfAborted, type CallSite } from '../util/abort.js';
 import { registerSecret } from '../util/redact.js';
+import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints } from './endpoint.js';
 import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
@@ -43,12 +44,24 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Create the bucket on first use when it does not exist. @default false */
   createBucketIfMissing?: boolean;
-  /** Attempts per call, including the first (SDK standard retry mode). @default 3 */
+  /**
+   * Attempts per call, including the first; a retryable failure (throttling, 5xx, network error,
+   * timeout) is tried again after a jittered exponential back-off that abort and close() cut short.
+   * @default 3
+   */
   maxAttempts?: number;
-  /** Socket inactivity timeout of one attempt, in milliseconds. @default 30000 */
+  /**
+   * First-byte limit of one attempt, in milliseconds: from the end of sending the request (body
+   * included) until the response headers arrive. @default `RKVS_REQUEST_TIMEOUT_MS`, else 30000
+   */
   requestTimeoutMs?: number;
-  /** TCP connect timeout of one attempt, in milliseconds. @default 5000 */
+  /** TCP (and TLS) connect limit of one attempt, in milliseconds. @default `RKVS_CONNECT_TIMEOUT_MS`, else 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Idle limit, in milliseconds: no byte sent or received for this long while a request uses the
+   * socket (a stalled upload or download). @default `RKVS_IDLE_TIMEOUT_MS`, else 30000
+   */
+  idleTimeoutMs?: number;
   /**
    * When the SDK computes and validates CRC checksums. `when_supported` is the SDK default (AWS S3);
    * `when_required` is needed by S3-compatible servers that do not understand the SDK's
@@ -95,6 +108,11 @@ export class S3Store implements Store {
   private readonly createIfMissing: boolean;
   private readonly region: string;
   private readonly gate: BucketGate;
+  private readonly agents: BoundedAgents;
+  private readonly maxAttempts: number;
+  private closing: Promise<void> = Promise.resolve();
+  /** The connect, first-byte and idle limits every request of this store runs under. */
+  readonly timeouts: SocketTimeouts;
 
   constructor(opts: S3StoreOptions) {
     if (!opts || typeof opts.bucket !== 'string' || opts.bucket.length === 0) {
@@ -108,9 +126,11 @@ export class S3Store implements Store {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigError('s3.maxAttempts', `must be an integer >= 1, got ${String(opts.maxAttempts)}`);
     }
+    this.timeouts = resolveSocketTimeouts('s3', opts);
+    this.maxAttempts = maxAttempts;
     this.bucket = opts.bucket;
     this.name = opts.name ?? `s3:${opts.bucket}`;
-    this.gate = new BucketGate(this.name, this.bucket, () => this.checkBucket());
+    this.gate = new BucketGate(this.name, this.bucket, (signal) => this.checkBucket(signal));
     guardStoreCalls(this);
     this.createIfMissing = opts.createBucketIfMissing ?? false;
     this.region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -118,16 +138,17 @@ export class S3Store implements Store {
     const checksums = (opts.checksums ?? (custom ? 'when_required' : 'when_supported')) === 'when_required'
       ? 'WHEN_REQUIRED'
       : 'WHEN_SUPPORTED';
+    this.agents = new BoundedAgents(this.timeouts);
     const config: S3ClientConfig = {
       region: this.region,
       forcePathStyle: opts.forcePathStyle ?? custom,
-      maxAttempts,
+      // Retries are the adapter's (see retrying()): the SDK's back-off sleep cannot be aborted.
+      maxAttempts: 1,
       requestChecksumCalculation: checksums,
       responseChecksumValidation: checksums,
-      requestHandler: {
-        requestTimeout: opts.requestTimeoutMs ?? 30_000,
-        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
-      },
+      // Our agents bound every request (connect, first byte after the upload, idle) and are
+      // destroyed by close(); see src/net/bounded-agent.ts.
+      requestHandler: { httpAgent: this.agents.http, httpsAgent: this.agents.https },
     };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials) config.credentials = opts.credentials;
@@ -152,6 +173,30 @@ export class S3Store implements Store {
   }
 
   /**
+   * Runs one SDK call (and the read of its body), trying again after retryable failures up to
+   * `maxAttempts` attempts in all, with jittered exponential back-off (longer when throttled) that
+   * the call's signal cuts short. Throws the SDK's last error as is, for the caller to map.
+   */
+  private async retrying<T>(site: CallSite, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (n >= this.maxAttempts || signal.aborted) throw e;
+        const f = wireFailure(e);
+        // the SDK corrected its clock from the server's answer: signing again may now succeed
+        const skewFixed = (e as { $metadata?: { clockSkewCorrected?: boolean } }).$metadata?.clockSkewCorrected === true;
+        const err = toStoreError(e, site, f, { signal });
+        if (!err.retryable && !skewFixed) throw e;
+        const base = err.kind === 'RateLimited' ? 500 : 100;
+        await sleep(Math.min(20_000, base * 2 ** (n - 1)) * (0.5 + Math.random()), signal, site).catch(() => {
+          throw e; // aborted while waiting: the caller maps it (an abort always wins)
+        });
+      }
+    }
+  }
+
+  /**
    * Checks that the bucket exists (creating it when `createBucketIfMissing`), once per store.
    * Called by the first operation; call it yourself to fail fast at start-up.
    */
@@ -159,10 +204,10 @@ export class S3Store implements Store {
     return this.gate.ensure(opts?.signal);
   }
 
-  private async checkBucket(signal?: AbortSignal): Promise<void> {
+  private async checkBucket(signal: AbortSignal): Promise<void> {
     const site: CallSite = { store: this.name, op: 'ensureBucket', key: this.bucket };
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
+      await this.retrying(site, signal, () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal }));
       return;
     } catch (e) {
       const f = wireFailure(e);
@@ -172,9 +217,11 @@ export class S3Store implements Store {
     }
     try {
       const constraint = this.region === 'us-east-1' ? undefined : { LocationConstraint: this.region as BucketLocationConstraint };
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: constraint }), {
-        abortSignal: signal,
-      });
+      await this.retrying(site, signal, () =>
+        this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: constraint }), {
+          abortSignal: signal,
+        }),
+      );
     } catch (e) {
       const f = wireFailure(e);
       if (f.code === 'BucketAlreadyOwnedByYou' || f.code === 'BucketAlreadyExists') {
@@ -185,54 +232,63 @@ export class S3Store implements Store {
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('put', key, opts);
-    if (value.byteLength > this.capabilities.maxValueBytes) {
-      throw new StoreError({
-        ...site,
-        kind: 'Unexpected',
-        retryable: false,
-        detail: `value of ${value.byteLength} bytes exceeds this store's maxValueBytes (${this.capabilities.maxValueBytes})`,
-      });
-    }
+    const { site, signal, release } = await this.gate.enter('put', key, opts);
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: value,
-          ContentLength: value.byteLength,
-          ContentType: 'application/octet-stream',
-        }),
-        { abortSignal: signal },
+      if (value.byteLength > this.capabilities.maxValueBytes) {
+        throw new StoreError({
+          ...site,
+          kind: 'Unexpected',
+          retryable: false,
+          detail: `value of ${value.byteLength} bytes exceeds this store's maxValueBytes (${this.capabilities.maxValueBytes})`,
+        });
+      }
+      await this.retrying(site, signal, () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: value,
+            ContentLength: value.byteLength,
+            ContentType: 'application/octet-stream',
+          }),
+          { abortSignal: signal },
+        ),
       );
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const { site, signal } = await this.gate.enter('get', key, opts);
+    const { site, signal, release } = await this.gate.enter('get', key, opts);
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
-      if (!res.Body) return new Uint8Array(0);
-      return await res.Body.transformToByteArray();
+      // the body is read inside the retried attempt: a download cut mid-way is tried again
+      return await this.retrying(site, signal, async () => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+        return res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
+      });
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return null;
+      if (!signal.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return null;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
   async list(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const { site, signal } = await this.gate.enter('list', prefix, opts);
+    const { site, signal, release } = await this.gate.enter('list', prefix, opts);
     const keys = new Set<string>();
     let token: string | undefined;
     try {
       do {
         throwIfAborted(signal, site);
-        const res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-          { abortSignal: signal },
+        const res = await this.retrying(site, signal, () =>
+          this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), {
+            abortSignal: signal,
+          }),
         );
         for (const o of res.Contents ?? []) if (o.Key !== undefined) keys.add(o.Key);
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -242,25 +298,37 @@ export class S3Store implements Store {
       } while (token);
     } catch (e) {
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
     // S3 orders by UTF-8 bytes; the contract orders by UTF-16 code units.
     return sortKeys([...keys]);
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    const { site, signal } = await this.gate.enter('remove', key, opts);
+    const { site, signal, release } = await this.gate.enter('remove', key, opts);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+      await this.retrying(site, signal, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal }));
     } catch (e) {
       const f = wireFailure(e);
-      if (!signal?.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return;
+      if (!signal.aborted && (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket'))) return;
       throw this.fail(e, site, signal);
+    } finally {
+      release();
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.gate.close()) return;
-    this.client.destroy();
+  /**
+   * Aborts every call in flight (the bucket check included) and closes every socket at once; later
+   * calls fail with `Unavailable`. When it resolves, every socket of this store has closed: nothing
+   * of it keeps the process alive.
+   */
+  close(): Promise<void> {
+    if (this.gate.close()) {
+      this.client.destroy();
+      this.closing = this.agents.destroy();
+    }
+    return this.closing;
   }
 }
 
