@@ -73,6 +73,7 @@ const OTHER_FUNCTIONS = new Set([
   'ConfigError',
   'QuorumError',
   'StoreError',
+  'SocketTimeoutError',
   'azureBlobOptionsFromEnv',
   'checkKeyArgs',
   'checkListArgs',
