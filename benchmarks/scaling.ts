@@ -7,7 +7,7 @@
  *   rkvs bench --suite scaling              # 1..cores workers
  *   rkvs bench --suite scaling --workers 1,4
  */
-import { defineSuite } from '../src/bench/suite.js';
+import { defineSuite } from '../src/bench/config/suite.js';
 
 export default defineSuite({
   name: 'scaling',

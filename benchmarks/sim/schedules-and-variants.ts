@@ -6,8 +6,8 @@
  */
 import { floorTolerance, idealLatency } from '../../src/simulate/floor.js';
 import { round } from '../../src/simulate/report.js';
-import { computeCosts, describePrices } from '../../src/bench/cost.js';
-import { DEFAULT_PRICES } from '../../src/bench/prices.js';
+import { computeCosts, describePrices } from '../../src/bench/analyze/cost.js';
+import { DEFAULT_PRICES } from '../../src/bench/config/prices.js';
 import type { ReplicaCounters } from '../../src/simulate/replica.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
 import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';

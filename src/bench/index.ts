@@ -1,7 +1,7 @@
 /** The benchmark harness: suites, runner, histograms, storage overhead, request counts and reports. */
-export { runBench, planCells, expectedRounds, replicaLabels, type BenchOptions, type BenchOutcome } from './orchestrate.js';
-export { runCell, makeValue, valueId, type BenchClient, type CellOptions, type CellOutcome, type HistoryEvent } from './runner.js';
-export { defineSuite, loadSuite, parseSuite, suiteSchema, type Suite, type SuiteInput } from './suite.js';
+export { runBench, planCells, expectedRounds, replicaLabels, type BenchOptions, type BenchOutcome } from './run/orchestrate.js';
+export { runCell, makeValue, valueId, type BenchClient, type CellOptions, type CellOutcome, type HistoryEvent } from './run/runner.js';
+export { defineSuite, loadSuite, parseSuite, suiteSchema, type Suite, type SuiteInput } from './config/suite.js';
 export {
   workloadSchema,
   zipfianCdf,
@@ -14,7 +14,7 @@ export {
   type BenchVariant,
   type BenchSchedule,
   type LogicalOp,
-} from './workload.js';
+} from './run/workload.js';
 export {
   createHistogram,
   recordMs,
@@ -25,15 +25,15 @@ export {
   percentileText,
   type Histogram,
   type LatencySummary,
-} from './histogram.js';
-export { measureReplica, overheadFigures, PeakSampler, type ReplicaUsage } from './overhead.js';
-export { CountingStore, RequestCounter, withOp, type RequestCounts } from './requests.js';
-export { ScopedStore, DelayedStore } from './stores.js';
-export { memoryConfiguration, defaultEmulatorConfiguration, type MemoryConfigurationOptions } from './configurations.js';
-export { BenchResults, type CellKey, type HistogramLine } from './results.js';
-export { makeRunId, createRunDir, writeReport, hgrmName } from './run-dir.js';
-export { baseMeta, redact, gitCommit, type RunMeta } from './meta.js';
-export { createProgress, progressMode, type Progress } from './progress.js';
+} from './run/histogram.js';
+export { measureReplica, overheadFigures, PeakSampler, type ReplicaUsage } from './run/storage.js';
+export { CountingStore, RequestCounter, withOp, type RequestCounts } from './run/counting.js';
+export { ScopedStore, DelayedStore } from './config/stores.js';
+export { memoryConfiguration, defaultEmulatorConfiguration, type MemoryConfigurationOptions } from './config/configurations.js';
+export { BenchResults, type CellKey, type HistogramLine } from './record/results.js';
+export { makeRunId, createRunDir, writeReport, hgrmName } from './record/run-dir.js';
+export { baseMeta, redact, gitCommit, type RunMeta } from './record/meta.js';
+export { createProgress, progressMode, type Progress } from './run/progress.js';
 export {
   LATENCY_COLUMNS,
   OVERHEAD_COLUMNS,

@@ -3,8 +3,8 @@
  * into cost per million operations and per GB stored; writes DIR/cost.csv and prints it.
  */
 import type { Command } from 'commander';
-import type { CostRow } from '../bench/cost.js';
-import type { PriceOverrides } from '../bench/prices.js';
+import type { CostRow } from '../bench/analyze/cost.js';
+import type { PriceOverrides } from '../bench/config/prices.js';
 
 interface CostFlags {
   prices?: string;
@@ -28,9 +28,9 @@ export function registerCost(program: Command): void {
     .option('--config <file>', 'take price overrides from this configurations file (its prices: section) (default: none)')
     .action(async (dir: string, flags: CostFlags) => {
       const [{ loadConfigFile }, { writeCostCsv }, { loadPricesFile }] = await Promise.all([
-        import('../bench/config.js'),
-        import('../bench/cost.js'),
-        import('../bench/prices.js'),
+        import('../bench/config/file.js'),
+        import('../bench/analyze/cost.js'),
+        import('../bench/config/prices.js'),
       ]);
       let overrides: PriceOverrides = {};
       if (flags.config) overrides = { ...overrides, ...((await loadConfigFile(flags.config)).prices as PriceOverrides) };

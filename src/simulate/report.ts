@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/histogram.js';
+import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/run/histogram.js';
 import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS } from '../bench/report/csv.js';
 import type { ReplicaCounters } from './replica.js';
 import { mkdirs } from '../util/fs.js';
@@ -209,12 +209,12 @@ export async function tryHtmlReport(dir: string): Promise<{ ok: boolean; detail:
   }
 }
 
-/** Writes cost.csv with the cost module (src/bench/cost.ts) when it is present. */
+/** Writes cost.csv with the cost module (src/bench/analyze/cost.ts) when it is present. */
 export async function tryCostCsv(dir: string): Promise<{ ok: boolean; detail: string }> {
-  const specifier = '../bench/cost.js';
+  const specifier = '../bench/analyze/cost.js';
   try {
     const mod = (await import(specifier)) as { writeCostCsv?: (dir: string) => Promise<{ file: string }> };
-    if (typeof mod.writeCostCsv !== 'function') return { ok: false, detail: 'src/bench/cost.ts has no writeCostCsv' };
+    if (typeof mod.writeCostCsv !== 'function') return { ok: false, detail: 'src/bench/analyze/cost.ts has no writeCostCsv' };
     const r = await mod.writeCostCsv(dir);
     return { ok: true, detail: r.file };
   } catch (e) {

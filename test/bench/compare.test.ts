@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareDirs, loadThresholdsFile, parseThreshold, type CompareResult } from '../../src/bench/compare.js';
+import { compareDirs, loadThresholdsFile, parseThreshold, type CompareResult } from '../../src/bench/analyze/compare.js';
 import { compareMarkdown } from '../../src/bench/report/markdown.js';
 import { lognormalSamples, writeSyntheticReport, type SyntheticCell } from '../../src/bench/report/synthetic.js';
 import { Random } from '../../src/util/random.js';
@@ -207,13 +207,13 @@ describe('rkvs compare (CLI)', () => {
 describe('the gate on real bench runs (memory replicas behind the latency layer)', () => {
   // Done-when check: a regression injected with the latency layer is caught; a noise-only rerun is not.
   it('catches a doubled per-call delay and passes a noise-only rerun', async () => {
-    const { runBench } = await import('../../src/bench/orchestrate.js');
-    const { loadSuite } = await import('../../src/bench/suite.js');
-    const { createProgress } = await import('../../src/bench/progress.js');
+    const { runBench } = await import('../../src/bench/run/orchestrate.js');
+    const { loadSuite } = await import('../../src/bench/config/suite.js');
+    const { createProgress } = await import('../../src/bench/run/progress.js');
     const { createMemoryStore } = await import('../../src/adapters/memory.js');
     const { compose } = await import('../../src/layers/compose.js');
     const { latency } = await import('../../src/layers/latency.js');
-    type Handle = import('../../src/bench/types.js').ConfigurationHandle;
+    type Handle = import('../../src/bench/config/types.js').ConfigurationHandle;
 
     const gateConfig = (medianMs: number, seed: number): Handle => ({
       name: 'gate',

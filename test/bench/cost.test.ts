@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { COST_COLUMNS, GB, computeCosts, priceKeyForLabel, writeCostCsv, type RequestsRow } from '../../src/bench/cost.js';
-import { DEFAULT_PRICES, loadPricesFile, mergePrices, priceKeyOf, type PriceTable } from '../../src/bench/prices.js';
+import { COST_COLUMNS, GB, computeCosts, priceKeyForLabel, writeCostCsv, type RequestsRow } from '../../src/bench/analyze/cost.js';
+import { DEFAULT_PRICES, loadPricesFile, mergePrices, priceKeyOf, type PriceTable } from '../../src/bench/config/prices.js';
 
 /** Round prices so the expected values are easy to compute by hand. */
 const PRICES: PriceTable = {

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory.js';
 import { StoreError } from '../../src/errors.js';
-import { memoryConfiguration } from '../../src/bench/configurations.js';
-import { redact } from '../../src/bench/meta.js';
-import { planCells, runBench } from '../../src/bench/orchestrate.js';
-import { createProgress } from '../../src/bench/progress.js';
-import { makeRunId } from '../../src/bench/run-dir.js';
-import { parseSuite } from '../../src/bench/suite.js';
-import type { ConfigurationHandle } from '../../src/bench/types.js';
+import { memoryConfiguration } from '../../src/bench/config/configurations.js';
+import { redact } from '../../src/bench/record/meta.js';
+import { planCells, runBench } from '../../src/bench/run/orchestrate.js';
+import { createProgress } from '../../src/bench/run/progress.js';
+import { makeRunId } from '../../src/bench/record/run-dir.js';
+import { parseSuite } from '../../src/bench/config/suite.js';
+import type { ConfigurationHandle } from '../../src/bench/config/types.js';
 
 let tmp: string;
 beforeAll(async () => {

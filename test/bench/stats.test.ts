@@ -12,7 +12,7 @@ import {
   sampleBeta,
   studentTTwoSided,
   welchTTest,
-} from '../../src/bench/stats.js';
+} from '../../src/bench/analyze/stats.js';
 
 const SEED = Number(process.env.TEST_SEED ?? 20261123);
 const seedMsg = `seed ${SEED} (rerun with TEST_SEED=${SEED})`;

@@ -5,8 +5,8 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { cellKeyString, histogramBins, type CsvRow, type ReportData } from './read.js';
-import { percentile, totalCount } from '../stats.js';
+import { cellKeyString, histogramBins, type CsvRow, type ReportData } from '../record/read.js';
+import { percentile, totalCount } from '../analyze/stats.js';
 
 /** A chart of the report: a name (file stem), a title, and its Vega-Lite spec. */
 export interface ChartSpec {

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { costColumns, renderPng, renderSvg, reportCharts, type ChartSpec } from './charts.js';
 import { ConfigError } from '../../errors.js';
-import { readReportDir, type CsvRow, type ReportData } from './read.js';
+import { readReportDir, type CsvRow, type ReportData } from '../record/read.js';
 
 export interface HtmlReportOptions {
   /** Also write charts/<name>.svg. @default true */

@@ -1,7 +1,7 @@
 /**
  * Markdown output of `rkvs compare`, for a CI job summary ($GITHUB_STEP_SUMMARY) or a PR comment.
  */
-import { compareRows, summaryLine, TABLE_HEADER, type CompareResult, type Verdict } from '../compare.js';
+import { compareRows, summaryLine, TABLE_HEADER, type CompareResult, type Verdict } from '../analyze/compare.js';
 
 const ICON: Record<Verdict, string> = {
   regressed: ':red_circle: regressed',

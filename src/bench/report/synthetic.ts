@@ -7,8 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { Random } from '../../util/random.js';
-import { createHistogram, encodeHistogram, mergeHistograms, percentileText, recordMs, summarize, type Histogram } from '../histogram.js';
-import type { CellKey } from './read.js';
+import { createHistogram, encodeHistogram, mergeHistograms, percentileText, recordMs, summarize, type Histogram } from '../run/histogram.js';
+import type { CellKey } from '../record/read.js';
 
 export interface SyntheticRepeat {
   /** Latencies of successful operations, in milliseconds. */

@@ -1,5 +1,5 @@
 /** The summary printed on stdout at the end of a run. */
-import type { BenchResults } from '../results.js';
+import type { BenchResults } from '../record/results.js';
 
 function pad(cells: string[][]): string {
   const widths: number[] = [];

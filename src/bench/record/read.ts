@@ -7,9 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../errors.js';
-import { decodeHistogram, mergeHistograms, type Histogram } from '../histogram.js';
-import type { CellKey } from '../results.js';
-import type { Bin } from '../stats.js';
+import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
+import type { CellKey } from './results.js';
+import type { Bin } from '../analyze/stats.js';
 
 /** A CSV row: column name to cell text. */
 export type CsvRow = Record<string, string>;

@@ -3,12 +3,12 @@
  * `rkvs bench` process and in each `--workers` worker process, so a part measures the same thing
  * wherever it runs.
  */
-import type { Store } from '../store.js';
-import type { BenchRegisterStore, CreateRobustStore } from './integrations.js';
-import { CountingStore, RequestCounter, type RequestCounts } from './requests.js';
-import { withTimeout } from '../util/abort.js';
+import type { Store } from '../../store.js';
+import type { BenchRegisterStore, CreateRobustStore } from './register.js';
+import { CountingStore, RequestCounter, type RequestCounts } from './counting.js';
+import { withTimeout } from '../../util/abort.js';
 import { runCell, type BenchClient, type CellOutcome, type HistoryEvent } from './runner.js';
-import { ScopedStore } from './stores.js';
+import { ScopedStore } from '../config/stores.js';
 import type { BenchSchedule, BenchVariant, Workload } from './workload.js';
 
 /** Everything a process needs to run its part of a cell (JSON-safe, sent to workers). */

@@ -2,7 +2,7 @@
  * Types shared by the harness modules: the bench runner, provider configurations, probes,
  * compare/report and the multi-process/shard merge.
  */
-import type { Store } from '../store.js';
+import type { Store } from '../../store.js';
 
 /** A configuration's replicas, opened for one run. */
 export interface OpenedConfiguration {

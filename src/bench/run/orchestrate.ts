@@ -9,27 +9,27 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ConfigError, describeCause } from '../errors.js';
-import type { CallOptions, Store } from '../store.js';
-import { ForwardingStore } from '../layers/forwarding.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import type { CallOptions, Store } from '../../store.js';
+import { ForwardingStore } from '../../layers/forwarding.js';
 import { preparePart, replicaLabels, type CellPartResult, type CellPartTask } from './cell-part.js';
-import { cleanupOpened, guardConfiguration } from './clean.js';
-import { startSharedEmulators, type EmulatorEndpoint } from './config-open.js';
-import { isProviderConfiguration } from './config.js';
-import { memoryConfiguration, replicaScope } from './configurations.js';
+import { cleanupOpened, guardConfiguration } from '../config/clean.js';
+import { startSharedEmulators, type EmulatorEndpoint } from '../config/open.js';
+import { isProviderConfiguration } from '../config/file.js';
+import { memoryConfiguration, replicaScope } from '../config/configurations.js';
 import { mergeOutcomes, planParts } from './distribute.js';
-import { type CreateRobustStore, loadRegister } from './integrations.js';
-import { baseMeta, type RunMeta } from './meta.js';
-import { measureReplica, PeakSampler } from './overhead.js';
+import { type CreateRobustStore, loadRegister } from './register.js';
+import { baseMeta, type RunMeta } from '../record/meta.js';
+import { measureReplica, PeakSampler } from './storage.js';
 import type { Progress } from './progress.js';
-import { withOp } from './requests.js';
-import { BenchResults, type SummaryCheck } from './results.js';
-import { createRunDir, finishReportDir, makeRunId, writeReport } from './run-dir.js';
+import { withOp } from './counting.js';
+import { BenchResults, type SummaryCheck } from '../record/results.js';
+import { createRunDir, finishReportDir, makeRunId, writeReport } from '../record/run-dir.js';
 import { StoreBarrier, type ShardSpec } from './shard.js';
 import { summarize } from './histogram.js';
-import type { Suite } from './suite.js';
-import { ScopedStore } from './stores.js';
-import type { ConfigurationHandle, OpenedConfiguration } from './types.js';
+import type { Suite } from '../config/suite.js';
+import { ScopedStore } from '../config/stores.js';
+import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.js';
 import {
   clientCounts,
   valueCells,
@@ -40,7 +40,7 @@ import {
   type Workload,
 } from './workload.js';
 import { WorkerPool } from './workers.js';
-import { sleep, withTimeout } from '../util/abort.js';
+import { sleep, withTimeout } from '../../util/abort.js';
 
 export { replicaLabels } from './cell-part.js';
 

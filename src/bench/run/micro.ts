@@ -3,13 +3,13 @@
  * memory replicas without any latency, reported in the latency.csv schema (config "memory-cpu").
  */
 import { Bench } from 'tinybench';
-import { createMemoryStore } from '../adapters/memory.js';
-import type { Store } from '../store.js';
+import { createMemoryStore } from '../../adapters/memory.js';
+import type { Store } from '../../store.js';
 import { createHistogram } from './histogram.js';
-import type { CreateRobustStore } from './integrations.js';
+import type { CreateRobustStore } from './register.js';
 import type { Progress } from './progress.js';
-import type { BenchResults } from './results.js';
-import type { Suite } from './suite.js';
+import type { BenchResults } from '../record/results.js';
+import type { Suite } from '../config/suite.js';
 import type { BenchSchedule, BenchVariant } from './workload.js';
 import { registerName } from './workload.js';
 

@@ -9,13 +9,13 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { describeCause } from '../errors.js';
+import { describeCause } from '../../errors.js';
 import { preparePart, type PreparedPart } from './cell-part.js';
-import { attachEmulators } from './config-open.js';
-import { configurationFromOrigin } from './configurations.js';
+import { attachEmulators } from '../config/open.js';
+import { configurationFromOrigin } from '../config/configurations.js';
 import { encodeOutcome } from './distribute.js';
-import { loadRegister } from './integrations.js';
-import type { OpenedConfiguration } from './types.js';
+import { loadRegister } from './register.js';
+import type { OpenedConfiguration } from '../config/types.js';
 import type { ParentMessage, WorkerMessage } from './workers.js';
 
 const send = (m: WorkerMessage) => {

@@ -1,6 +1,6 @@
 /** The harness's links to the register and to the provider configurations. */
-import { createRobustStore as create } from '../register/index.js';
-import type { RobustStore, RobustStoreOptions } from '../register/types.js';
+import { createRobustStore as create } from '../../register/index.js';
+import type { RobustStore, RobustStoreOptions } from '../../register/types.js';
 
 export type BenchRegisterStore = RobustStore;
 export type BenchRegisterOptions = RobustStoreOptions;

@@ -14,11 +14,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../util/package-root.js';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
 import dotenv from 'dotenv';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, describeCause } from '../errors.js';
-import type { Store } from '../store.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import type { Store } from '../../store.js';
 import type { ConfigurationHandle, ConfigurationOrigin, OpenedConfiguration } from './types.js';
 import {
   DEFAULT_PREFIX_ROOT,
@@ -26,12 +26,12 @@ import {
   type ConfigFile,
   type ReplicaSpec,
   type ResolvedConfiguration,
-} from './config-schema.js';
-import { buildReplicaStore, EmulatorPool, prefixStore, type EmulatorKind } from './config-open.js';
+} from './schema.js';
+import { buildReplicaStore, EmulatorPool, prefixStore, type EmulatorKind } from './open.js';
 
-export type { ConfigFile, ReplicaSpec, ResolvedConfiguration } from './config-schema.js';
-export { DEFAULT_PREFIX_ROOT, formatPath } from './config-schema.js';
-export type { EmulatorKind } from './config-open.js';
+export type { ConfigFile, ReplicaSpec, ResolvedConfiguration } from './schema.js';
+export { DEFAULT_PREFIX_ROOT, formatPath } from './schema.js';
+export type { EmulatorKind } from './open.js';
 
 /** Directory of the preset files shipped with the project (`benchmarks/configs/`). */
 export const PRESET_DIR = path.join(PACKAGE_ROOT, 'benchmarks', 'configs');

@@ -5,10 +5,10 @@
  * - `cleanupOpened` removes everything a run wrote under its prefix (called after each run);
  * - `cleanPrefix` (`rkvs clean --prefix P`) removes leftovers of earlier runs.
  */
-import { ConfigError, describeCause } from '../errors.js';
-import type { Store } from '../store.js';
-import { DEFAULT_PREFIX_ROOT } from './config-schema.js';
-import { isProviderConfiguration, type ProviderConfiguration } from './config.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import type { Store } from '../../store.js';
+import { DEFAULT_PREFIX_ROOT } from './schema.js';
+import { isProviderConfiguration, type ProviderConfiguration } from './file.js';
 import type { ConfigurationHandle, OpenedConfiguration } from './types.js';
 
 /** Objects of one replica that lie outside the prefix root. */

@@ -8,13 +8,13 @@
  * so time spent queued behind a slow operation counts (no coordinated omission).
  */
 import { performance } from 'node:perf_hooks';
-import { StoreError } from '../errors.js';
-import type { CallOptions } from '../store.js';
-import { sleep } from '../util/abort.js';
-import { Random } from '../util/random.js';
+import { StoreError } from '../../errors.js';
+import type { CallOptions } from '../../store.js';
+import { sleep } from '../../util/abort.js';
+import { Random } from '../../util/random.js';
 import { createHistogram, recordMs, type Histogram } from './histogram.js';
-import { withOp } from './requests.js';
-import type { Operation } from '../check/history.js';
+import { withOp } from './counting.js';
+import type { Operation } from '../../check/history.js';
 import {
   opSampler,
   registerName,

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { ConfigError } from '../errors.js';
-import { importFile } from '../util/import-file.js';
-import { PACKAGE_ROOT } from '../util/package-root.js';
-import { BENCH_SCHEDULES, BENCH_VARIANTS, workloadSchema, type WorkloadInput } from './workload.js';
+import { ConfigError } from '../../errors.js';
+import { importFile } from '../../util/import-file.js';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
+import { BENCH_SCHEDULES, BENCH_VARIANTS, workloadSchema, type WorkloadInput } from '../run/workload.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -72,7 +72,7 @@ export function defineSuite(s: SuiteInput & { workloads?: WorkloadInput[] }): Su
 }
 
 /** Directory of the built-in suites (in the compiled build: their compiled modules, dist/benchmarks). */
-export const BENCHMARKS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
+export const BENCHMARKS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../benchmarks');
 /** Where built-in suites are looked up: BENCHMARKS_DIR, then the package's benchmarks/ (.json/.yaml suites are not compiled). */
 const SUITE_DIRS = [...new Set([BENCHMARKS_DIR, path.join(PACKAGE_ROOT, 'benchmarks')])];
 const SUITE_FILE = /\.(ts|js|json|ya?ml)$/;

@@ -15,10 +15,10 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { ConfigError, describeCause } from '../errors.js';
-import { parseCsv } from './report/read.js';
-import type { RequestCounts } from './requests.js';
-import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from './prices.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import { parseCsv } from '../record/read.js';
+import type { RequestCounts } from '../run/counting.js';
+import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from '../config/prices.js';
 
 /** Bytes in the GB the providers bill. */
 export const GB = 2 ** 30;

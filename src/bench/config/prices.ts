@@ -9,8 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, describeCause } from '../errors.js';
-import { formatPath, type ReplicaSpec } from './config-schema.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import { formatPath, type ReplicaSpec } from './schema.js';
 
 /** Prices of one provider / region / storage class. */
 export interface PriceEntry {

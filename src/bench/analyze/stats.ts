@@ -23,7 +23,7 @@
  * - Welch's t-test: unequal variances, Welch-Satterthwaite degrees of freedom, two-sided p-value
  *   from Student's t distribution (regularized incomplete beta function).
  */
-import { Random } from '../util/random.js';
+import { Random } from '../../util/random.js';
 
 /** One distinct value of a sample and how many times it occurs. */
 export interface Bin {

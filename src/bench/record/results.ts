@@ -3,10 +3,10 @@
  * turns it into the report rows. Kept in memory as it is measured, so partial results can always
  * be written (interrupt, failing configuration).
  */
-import { encodeHistogram, mergeHistograms, summarize, type Histogram } from './histogram.js';
-import { fixed, type ErrorsRow, type LatencyRow, type OverheadRow, type RequestsRow } from './report/csv.js';
-import { addCounts, emptyCounts, type RequestCounts } from './requests.js';
-import type { ReplicaUsage } from './overhead.js';
+import { encodeHistogram, mergeHistograms, summarize, type Histogram } from '../run/histogram.js';
+import { fixed, type ErrorsRow, type LatencyRow, type OverheadRow, type RequestsRow } from '../report/csv.js';
+import { addCounts, emptyCounts, type RequestCounts } from '../run/counting.js';
+import type { ReplicaUsage } from '../run/storage.js';
 
 export interface CellKey {
   config: string;

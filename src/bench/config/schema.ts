@@ -7,7 +7,7 @@
  * (`accessKeyIdEnv: AWS_ACCESS_KEY_ID`), and fields that look like inline secrets are rejected.
  */
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 
 /** Replica providers a configuration may name. `emulator` refers to the embedded local emulators. */
 export const PROVIDERS = ['s3', 'azure', 'gcs', 'memory', 'fs', 'emulator'] as const;

@@ -2,11 +2,11 @@
  * Configurations the harness builds itself: memory replicas (optionally with a fixed delay per call),
  * and thin links to src/bench/config.ts (the embedded emulator default and configuration files).
  */
-import { createMemoryStore } from '../adapters/memory.js';
-import type { Store } from '../store.js';
-import { emulatorConfiguration, loadConfigurations } from './config.js';
+import { createMemoryStore } from '../../adapters/memory.js';
+import type { Store } from '../../store.js';
+import { emulatorConfiguration, loadConfigurations } from './file.js';
 import { DelayedStore } from './stores.js';
-import { isProviderConfiguration } from './config.js';
+import { isProviderConfiguration } from './file.js';
 import type { ConfigurationHandle, ConfigurationOrigin, ReplicaScope } from './types.js';
 
 export interface MemoryConfigurationOptions {

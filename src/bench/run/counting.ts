@@ -4,8 +4,8 @@
  * issued it — background GC and lingering calls included — through AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CallOptions, Store } from '../store.js';
-import { ForwardingStore } from '../layers/forwarding.js';
+import type { CallOptions, Store } from '../../store.js';
+import { ForwardingStore } from '../../layers/forwarding.js';
 
 /** The logical operation a replica call belongs to. */
 export interface OpContext {

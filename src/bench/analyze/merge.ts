@@ -17,11 +17,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, describeCause } from '../errors.js';
-import { decodeHistogram, mergeHistograms, type Histogram } from './histogram.js';
-import type { RunMeta } from './meta.js';
-import { quiescentChecks } from './orchestrate.js';
-import { BenchResults, type CountersFile, type HistogramLine, type SummaryCheck } from './results.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
+import type { RunMeta } from '../record/meta.js';
+import { quiescentChecks } from '../run/orchestrate.js';
+import { BenchResults, type CountersFile, type HistogramLine, type SummaryCheck } from '../record/results.js';
 
 export interface ShardDir {
   dir: string;

@@ -10,9 +10,9 @@
  * given by --run-id) and meet at a barrier kept in the store itself before and after every cell,
  * so every cell runs on every shard at the same time.
  */
-import { ConfigError, describeCause } from '../errors.js';
-import type { Store } from '../store.js';
-import { sleep } from '../util/abort.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import type { Store } from '../../store.js';
+import { sleep } from '../../util/abort.js';
 
 export interface ShardSpec {
   index: number;

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../util/package-root.js';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
 
 const ROOT = PACKAGE_ROOT;
 

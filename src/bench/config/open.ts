@@ -3,17 +3,17 @@
  * spec names, builds the provider adapter, and starts/stops the embedded emulators a configuration
  * refers to. Kept apart from config.ts so the file format and the adapters evolve separately.
  */
-import { ConfigError } from '../errors.js';
-import type { Store } from '../store.js';
-import { createMemoryStore } from '../adapters/memory.js';
-import { createFsStore } from '../adapters/fs.js';
-import { latency, type LatencyOptions } from '../layers/latency.js';
-import { prefixed } from '../layers/prefix.js';
-import type { AzureBlobStoreOptions } from '../adapters/azure-blob.js';
-import type { EmulatorKind, RunningEmulator, RunningEmulators } from '../emulators/index.js';
-import type { LatencyModelSpec, ReplicaSpec } from './config-schema.js';
+import { ConfigError } from '../../errors.js';
+import type { Store } from '../../store.js';
+import { createMemoryStore } from '../../adapters/memory.js';
+import { createFsStore } from '../../adapters/fs.js';
+import { latency, type LatencyOptions } from '../../layers/latency.js';
+import { prefixed } from '../../layers/prefix.js';
+import type { AzureBlobStoreOptions } from '../../adapters/azure-blob.js';
+import type { EmulatorKind, RunningEmulator, RunningEmulators } from '../../emulators/index.js';
+import type { LatencyModelSpec, ReplicaSpec } from './schema.js';
 
-export type { EmulatorKind } from '../emulators/index.js';
+export type { EmulatorKind } from '../../emulators/index.js';
 
 // Provider SDKs and emulators are imported lazily (dynamic import), so that loading a configuration
 // file (validation, describe(), presets) never pulls them in.
@@ -39,7 +39,7 @@ export interface EmulatorEndpoint {
 
 /** Starts the given emulator kinds once and makes every later open() in this process use them. */
 export async function startSharedEmulators(kinds: EmulatorKind[], signal?: AbortSignal): Promise<{ endpoints: EmulatorEndpoint[]; stop(): Promise<void> }> {
-  const mod = await import('../emulators/index.js');
+  const mod = await import('../../emulators/index.js');
   const missing = [...new Set(kinds)].filter((k) => !attached.has(k));
   const running = missing.length ? await mod.startEmulators(missing, { signal }) : undefined;
   for (const e of running?.all ?? []) attached.set(e.kind, e);
@@ -67,19 +67,19 @@ function endpointOfEmulator(e: RunningEmulator): EmulatorEndpoint {
 /** In a worker: use emulators another process started (never stopped from here). */
 export async function attachEmulators(endpoints: readonly EmulatorEndpoint[]): Promise<void> {
   if (!endpoints.length) return;
-  const mod = await import('../emulators/index.js');
+  const mod = await import('../../emulators/index.js');
   for (const p of endpoints) attached.set(p.kind, mod.describeEmulator(p.kind, p.server, p, p.pid, p.dataDir, async () => {}));
 }
 
 /** The embedded emulators a configuration needs, started once per open() (or attached, see above). */
 export class EmulatorPool {
   private running?: RunningEmulators;
-  private mod?: typeof import('../emulators/index.js');
+  private mod?: typeof import('../../emulators/index.js');
   private kinds = new Set<EmulatorKind>();
   private own = false;
 
   async start(kinds: EmulatorKind[], signal?: AbortSignal): Promise<void> {
-    this.mod = await import('../emulators/index.js');
+    this.mod = await import('../../emulators/index.js');
     this.kinds = new Set(kinds);
     if (kinds.every((k) => attached.has(k))) return;
     this.running = await this.mod.startEmulators(kinds, { signal });
@@ -172,7 +172,7 @@ export async function buildReplicaStore(
               : {}),
           }
         : undefined;
-      const { createS3Store } = await import('../adapters/s3.js');
+      const { createS3Store } = await import('../../adapters/s3.js');
       return createS3Store({
         name,
         bucket: spec.bucket,
@@ -205,13 +205,13 @@ export async function buildReplicaStore(
           );
         opts.connectionString = fromEnv;
       }
-      const { createAzureBlobStore } = await import('../adapters/azure-blob.js');
+      const { createAzureBlobStore } = await import('../../adapters/azure-blob.js');
       return createAzureBlobStore(opts);
     }
     case 'gcs': {
       const projectId = spec.projectIdEnv ? envValue(spec.projectIdEnv, `${where}.projectIdEnv`) : spec.projectId;
       const keyFilename = spec.credentials ? envValue(spec.credentials.keyFileEnv, `${where}.credentials.keyFileEnv`) : undefined;
-      const { createGcsStore } = await import('../adapters/gcs.js');
+      const { createGcsStore } = await import('../../adapters/gcs.js');
       return createGcsStore({
         name,
         bucket: spec.bucket,

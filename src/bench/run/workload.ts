@@ -3,7 +3,7 @@
  * value sizes, register access distribution.
  */
 import { z } from 'zod';
-import { Random } from '../util/random.js';
+import { Random } from '../../util/random.js';
 
 export const BENCH_VARIANTS = ['raw', 'regular', 'atomic'] as const;
 export type BenchVariant = (typeof BENCH_VARIANTS)[number];

@@ -17,13 +17,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'csv-stringify/sync';
-import { ConfigError, describeCause } from '../errors.js';
-import type { Store } from '../store.js';
-import type { ReplicaSpec } from './config-schema.js';
-import { prefixStore } from './config-open.js';
-import type { ProviderConfiguration } from './config.js';
-import { cleanupOpened, findForeignObjects } from './clean.js';
-import { mkdirs } from '../util/fs.js';
+import { ConfigError, describeCause } from '../../errors.js';
+import type { Store } from '../../store.js';
+import type { ReplicaSpec } from '../config/schema.js';
+import { prefixStore } from '../config/open.js';
+import type { ProviderConfiguration } from '../config/file.js';
+import { cleanupOpened, findForeignObjects } from '../config/clean.js';
+import { mkdirs } from '../../util/fs.js';
 
 export const PROBE_COLUMNS = [
   'run_id',

@@ -1,12 +1,12 @@
 /** The report directory `reports/<YYYYMMDD-HHMMSS>-<suite>/` and the writing of every report file. */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
-import { mkdirs } from '../util/fs.js';
-import { percentileText } from './histogram.js';
+import { ConfigError } from '../../errors.js';
+import { mkdirs } from '../../util/fs.js';
+import { percentileText } from '../run/histogram.js';
 import type { RunMeta } from './meta.js';
 import { redact } from './meta.js';
-import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, toCsv } from './report/csv.js';
+import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, toCsv } from '../report/csv.js';
 import type { BenchResults } from './results.js';
 
 /** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
@@ -88,7 +88,7 @@ export async function writeReport(
 export async function finishReportDir(dir: string, warn: (line: string) => void): Promise<string[]> {
   const written: string[] = [];
   try {
-    const { writeCostCsv } = await import('./cost.js');
+    const { writeCostCsv } = await import('../analyze/cost.js');
     const cost = await writeCostCsv(dir);
     written.push('cost.csv');
     for (const w of cost.warnings) warn(`cost: ${w}`);
@@ -96,7 +96,7 @@ export async function finishReportDir(dir: string, warn: (line: string) => void)
     warn(`warning: cost.csv not written (${(e as Error)?.message ?? String(e)}); run rkvs cost ${dir} to retry`);
   }
   try {
-    const { writeHtmlReport } = await import('./report/html.js');
+    const { writeHtmlReport } = await import('../report/html.js');
     let r;
     try {
       r = await writeHtmlReport(dir);

@@ -16,9 +16,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CellPartResult, CellPartTask } from './cell-part.js';
-import type { EmulatorEndpoint } from './config-open.js';
+import type { EmulatorEndpoint } from '../config/open.js';
 import { decodeOutcome, type EncodedOutcome } from './distribute.js';
-import type { ConfigurationOrigin } from './types.js';
+import type { ConfigurationOrigin } from '../config/types.js';
 
 export type ParentMessage =
   | { t: 'init'; worker: number; origins: ConfigurationOrigin[]; emulators: EmulatorEndpoint[]; epochAbsMs: number }

@@ -20,9 +20,9 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 import { bootstrapPercentileChange, mannWhitneyU, percentile, relativeChange, totalCount, welchTTest, type Bin } from './stats.js';
-import { cellKeyOf, cellKeyString, histogramBins, readReportDir, type CellKey, type CellSamples, type CsvRow, type ReportData } from './report/read.js';
+import { cellKeyOf, cellKeyString, histogramBins, readReportDir, type CellKey, type CellSamples, type CsvRow, type ReportData } from '../record/read.js';
 
 export const METRICS = ['p50', 'p99', 'throughput'] as const;
 export type Metric = (typeof METRICS)[number];

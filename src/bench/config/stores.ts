@@ -2,9 +2,9 @@
  * Small store wrappers the harness puts around replicas: a key namespace per measured cell and
  * a fixed per-call delay (the latency model).
  */
-import type { CallOptions, Store } from '../store.js';
-import { ForwardingStore } from '../layers/forwarding.js';
-import { sleep } from '../util/abort.js';
+import type { CallOptions, Store } from '../../store.js';
+import { ForwardingStore } from '../../layers/forwarding.js';
+import { sleep } from '../../util/abort.js';
 
 /**
  * Puts every key under `ns` (which should end with `/`). `close()` does not close the inner store,

@@ -3,8 +3,8 @@
  * objects and bytes a run left there, at the peak during the run (sampled) and at quiescence.
  */
 import { setMaxListeners } from 'node:events';
-import type { Store } from '../store.js';
-import { describeCause } from '../errors.js';
+import type { Store } from '../../store.js';
+import { describeCause } from '../../errors.js';
 
 export interface ReplicaUsage {
   objects: number;
