@@ -10,12 +10,12 @@ import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Suite } from '../bench/config/suite.js';
-import type { BenchSchedule, BenchVariant } from '../bench/run/workload.js';
+import type { BenchSchedule, BenchVariant } from '../bench/config/workload.js';
 import type { ConfigurationHandle } from '../bench/config/types.js';
 
 // The harness (and through it the SDKs and emulators) loads in the action, not when the command is
 // declared: `rkvs --help` and usage errors do not pay for it. The help text names the variants and
-// schedules of src/bench/workload.ts (BENCH_VARIANTS, BENCH_SCHEDULES) without loading it (zod); a
+// schedules of src/bench/config/workload.ts (BENCH_VARIANTS, BENCH_SCHEDULES) without loading it (zod); a
 // test keeps the lists equal.
 export const VARIANT_NAMES: readonly BenchVariant[] = ['raw', 'regular', 'atomic'];
 export const SCHEDULE_NAMES: readonly BenchSchedule[] = ['fast', 'classic'];
@@ -140,7 +140,7 @@ export function registerBench(program: Command): void {
       }
 
       const [{ runBench }, { createProgress, progressMode }, { summaryTable }] = await Promise.all([
-        import('../bench/run/orchestrate.js'),
+        import('../bench/pipeline.js'),
         import('../bench/run/progress.js'),
         import('../bench/report/table.js'),
       ]);

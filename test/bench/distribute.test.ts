@@ -11,12 +11,12 @@ import { memoryConfiguration } from '../../src/bench/config/configurations.js';
 import { clientRange, decodeOutcome, encodeOutcome, mergeOutcomes, planParts, shareOf } from '../../src/bench/run/distribute.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from '../../src/bench/run/histogram.js';
 import { checkShards, mergeShards, readShardDir } from '../../src/bench/analyze/merge.js';
-import { runBench } from '../../src/bench/run/orchestrate.js';
+import { runBench } from '../../src/bench/pipeline.js';
 import { createProgress } from '../../src/bench/run/progress.js';
 import type { CellOutcome } from '../../src/bench/run/runner.js';
 import { checkRunId, resolveShard } from '../../src/bench/run/shard.js';
 import { parseSuite } from '../../src/bench/config/suite.js';
-import { workloadSchema } from '../../src/bench/run/workload.js';
+import { workloadSchema } from '../../src/bench/config/workload.js';
 import { resolveWorkers } from '../../src/commands/bench.js';
 import { Random } from '../../src/util/random.js';
 

@@ -43,7 +43,7 @@ describe('main job on the emulators (reduced size)', () => {
       expect((await readdir(dir)).includes(f), f).toBe(true);
     // the emulators are priced as the providers they stand for
     const cost = csvRows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
-    expect(cost.some((r) => r[2] === 'regular' && Number(r[8]) > 0)).toBe(true);
+    expect(cost.some((r) => r[2] === 'regular' && Number(r[15]) > 0)).toBe(true);
     // no listener leak warnings from the run's signals
     expect(stderr).not.toMatch(/MaxListenersExceededWarning/);
     // cells remove their keys, and the run prefix is cleaned at the end of the configuration
@@ -53,10 +53,10 @@ describe('main job on the emulators (reduced size)', () => {
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
     for (const r of lat) {
       expect(r[2]).toBe('emulators');
-      expect(r[9]).toBe('0'); // no errors
+      expect(r[14]).toBe('0'); // no errors
     }
     const req = csvRows(await readFile(path.join(dir, 'requests.csv'), 'utf8'));
-    const replicas = new Set(req.filter((r) => r[2] === 'regular').map((r) => r[4]));
+    const replicas = new Set(req.filter((r) => r[2] === 'regular').map((r) => r[12]));
     expect(replicas.size).toBe(3);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.configurations[0].name).toBe('emulators');
@@ -78,8 +78,8 @@ describe('micro suite', () => {
     expect(lat.map((r) => `${r[3]}/${r[4]}/${r[5]}`).sort()).toEqual(['raw/none/read', 'raw/none/write', 'regular/fast/read', 'regular/fast/write']);
     for (const r of lat) {
       expect(r[2]).toBe('memory-cpu');
-      expect(Number(r[8])).toBeGreaterThan(10);
-      expect(Number(r[16])).toBeGreaterThan(0);
+      expect(Number(r[13])).toBeGreaterThan(10);
+      expect(Number(r[21])).toBeGreaterThan(0);
     }
   }, 180_000);
 });
@@ -109,7 +109,7 @@ describe('interrupted run', () => {
     const dir = await onlyRun(out);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
     expect(lat.length).toBeGreaterThan(0);
-    expect(Number(lat[0]![8])).toBeGreaterThan(0);
+    expect(Number(lat[0]![13])).toBeGreaterThan(0);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.interrupted).toBe(true);
   }, 180_000);

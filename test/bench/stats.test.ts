@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/util/random.js';
+import { bootstrapPercentileChange, percentileBootstrapSampler, sampleBeta } from '../../src/bench/analyze/bootstrap.js';
 import {
   binsFromValues,
-  bootstrapPercentileChange,
   incompleteBeta,
   mannWhitneyU,
   normalCdf,
   percentile,
-  percentileBootstrapSampler,
   relativeChange,
-  sampleBeta,
   studentTTwoSided,
   welchTTest,
 } from '../../src/bench/analyze/stats.js';

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildState, newestSourceMtime, STAMP } from '../../bin/build-state.js';
 import { SCENARIOS } from '../../benchmarks/sim/index.js';
-import { BENCH_SCHEDULES, BENCH_VARIANTS } from '../../src/bench/run/workload.js';
+import { BENCH_SCHEDULES, BENCH_VARIANTS } from '../../src/bench/config/workload.js';
 import { buildProgram, main } from '../../src/cli.js';
 import { SCHEDULE_NAMES, VARIANT_NAMES } from '../../src/commands/bench.js';
 import { SCENARIO_NAMES } from '../../src/commands/simulate.js';

@@ -11,7 +11,7 @@ import {
   parseConfigNames,
   resolveConfigPath,
 } from '../../src/bench/config/file.js';
-import { configProblems, validateConfigDocument } from '../../src/bench/config/schema.js';
+import { configProblems, validateConfigDocument } from '../../src/bench/config/validate.js';
 
 /** Every problem of a document as "path: message" lines. */
 function problems(doc: unknown): string[] {

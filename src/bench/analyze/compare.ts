@@ -1,6 +1,7 @@
 /**
- * Compares two benchmark reports cell by cell (config, variant, schedule, op, value_bytes, clients)
- * for a CI performance-regression gate.
+ * Compares two benchmark reports cell by cell, matching rows on the whole cell key (config, variant,
+ * schedule, op, value_bytes, clients, registers, workers, workload, mode, open_rate), for a CI
+ * performance-regression gate. Output: report/compare.ts and report/markdown.ts.
  *
  * For each matched cell and metric (p50, p99, throughput) the relative change current/baseline - 1
  * gets a verdict:
@@ -14,15 +15,12 @@
  * percentile, computed on the HDR histograms (two-level over repetitions when there are several;
  * significant when the interval excludes 0). Throughput uses Welch's t-test on per-repetition throughput when both sides have at
  * least 2 repetitions; otherwise the Mann-Whitney U test of the latency distributions (in a closed
- * loop, throughput is clients / mean latency). Definitions: src/bench/stats.ts.
+ * loop, throughput is clients / mean latency). Definitions: stats.ts and bootstrap.ts.
  */
-import { writeFile, readFile } from 'node:fs/promises';
-import { join, extname } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
-import YAML from 'yaml';
-import { ConfigError } from '../../errors.js';
-import { bootstrapPercentileChange, mannWhitneyU, percentile, relativeChange, totalCount, welchTTest, type Bin } from './stats.js';
-import { cellKeyOf, cellKeyString, histogramBins, readReportDir, type CellKey, type CellSamples, type CsvRow, type ReportData } from '../record/read.js';
+import { cellId, cellKeyString, CELL_KEY_COLUMNS, type CellKey } from '../config/cell.js';
+import { cellKeyOf, readReportDir, type CellSamples, type CsvRow, type ReportData } from '../record/read.js';
+import { bootstrapPercentileChange } from './bootstrap.js';
+import { histogramBins, mannWhitneyU, percentile, relativeChange, totalCount, welchTTest, type Bin, type MannWhitneyResult } from './stats.js';
 
 export const METRICS = ['p50', 'p99', 'throughput'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -111,93 +109,6 @@ export interface CompareResult {
   improvements: number;
 }
 
-/** Parses a threshold such as `10%`, `10 %` or `0.1` into a fraction; `where` names the flag or field. */
-export function parseThreshold(text: unknown, where: string): number {
-  const s = String(text).trim();
-  const m = /^(\d+(?:\.\d+)?)\s*(%?)$/.exec(s);
-  if (!m) throw new ConfigError(where, `"${s}" is not a threshold; write a percentage like 10% or a fraction like 0.1`);
-  const v = m[2] ? Number(m[1]) / 100 : Number(m[1]);
-  if (!m[2] && v > 1) throw new ConfigError(where, `"${s}" is more than 1 without a % sign; write ${s}% if you mean a percentage`);
-  return v;
-}
-
-/** Settings file for `rkvs compare --thresholds FILE` (JSON or YAML). */
-export interface ThresholdsFile {
-  p50?: string | number;
-  p99?: string | number;
-  throughput?: string | number;
-  alpha?: number;
-  minSamples?: number;
-  /** Per-cell thresholds, e.g. [{match: {config: "s3-only-3", clients: 4}, p99: "50%"}]. */
-  overrides?: ({ match: Partial<Record<keyof CellKey, string | number>> } & Partial<Record<Metric, string | number>>)[];
-}
-
-const FILE_KEYS = new Set(['p50', 'p99', 'throughput', 'alpha', 'minSamples', 'overrides']);
-const MATCH_KEYS = new Set(['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients']);
-
-/** Reads a JSON or YAML thresholds file into compare options. */
-export async function loadThresholdsFile(file: string): Promise<CompareOptions> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError('--thresholds', `cannot read ${file}: ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = extname(file) === '.json' ? JSON.parse(text) : YAML.parse(text);
-  } catch (e) {
-    throw new ConfigError(file, `is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(file, 'must be an object like {"p50": "10%", "p99": "20%", "throughput": "10%"}');
-  }
-  const obj = data as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    if (!FILE_KEYS.has(k)) throw new ConfigError(`${file}: ${k}`, `unknown setting; allowed: ${[...FILE_KEYS].join(', ')}`);
-  }
-  const thresholds: Partial<Thresholds> = {};
-  for (const m of METRICS) if (obj[m] !== undefined) thresholds[m] = parseThreshold(obj[m], `${file}: ${m}`);
-  const out: CompareOptions = { thresholds };
-  if (obj.alpha !== undefined) out.alpha = checkAlpha(obj.alpha, `${file}: alpha`);
-  if (obj.minSamples !== undefined) out.minSamples = checkPositiveInt(obj.minSamples, `${file}: minSamples`);
-  if (obj.overrides !== undefined) out.overrides = parseOverrides(obj.overrides, `${file}: overrides`);
-  return out;
-}
-
-function parseOverrides(v: unknown, where: string): ThresholdOverride[] {
-  const example = 'a list like [{match: {config: "s3-only-3", clients: 4}, p99: "50%"}]';
-  if (!Array.isArray(v)) throw new ConfigError(where, `must be ${example}`);
-  return v.map((item: unknown, i) => {
-    const w = `${where}[${i}]`;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new ConfigError(w, `must be an object; overrides are ${example}`);
-    const o = item as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (k !== 'match' && !(METRICS as readonly string[]).includes(k)) throw new ConfigError(`${w}.${k}`, `unknown setting; allowed: match, ${METRICS.join(', ')}`);
-    }
-    const match = o.match;
-    if (match === null || typeof match !== 'object' || Array.isArray(match)) throw new ConfigError(`${w}.match`, `required: the cell fields to match, e.g. {config: "s3-only-3", op: "write"}`);
-    for (const k of Object.keys(match)) {
-      if (!MATCH_KEYS.has(k)) throw new ConfigError(`${w}.match.${k}`, `unknown field; match on ${[...MATCH_KEYS].join(', ')}`);
-    }
-    const thresholds: Partial<Thresholds> = {};
-    for (const m of METRICS) if (o[m] !== undefined) thresholds[m] = parseThreshold(o[m], `${w}.${m}`);
-    return { match: match as Partial<CellKey>, thresholds };
-  });
-}
-
-export function checkAlpha(v: unknown, where: string): number {
-  const n = Number(v);
-  if (!(n > 0 && n < 1)) throw new ConfigError(where, `"${String(v)}" must be a number between 0 and 1, e.g. 0.05`);
-  return n;
-}
-
-export function checkPositiveInt(v: unknown, where: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(where, `"${String(v)}" must be a positive whole number`);
-  return n;
-}
-
 const VERDICT_ORDER: Verdict[] = ['regressed', 'too few samples', 'untested', 'improved', 'no significant change'];
 
 function worst(vs: Verdict[]): Verdict {
@@ -225,7 +136,7 @@ export function compareReports(base: ReportData, cur: ReportData, opts: CompareO
     const m = new Map<string, { key: CellKey; row: CsvRow }>();
     r.latency.forEach((row, i) => {
       const key = cellKeyOf(row, `${label} latency.csv row ${i + 1}`);
-      m.set(cellKeyString(key), { key, row });
+      m.set(cellId(key), { key, row });
     });
     return m;
   };
@@ -257,7 +168,7 @@ export function compareReports(base: ReportData, cur: ReportData, opts: CompareO
   for (const [ks, c] of cRows) if (!bRows.has(ks)) onlyInCurrent.push(c.key);
   if (onlyInBaseline.length) warnings.push(`${onlyInBaseline.length} cell(s) only in the baseline (not compared): ${onlyInBaseline.map(cellKeyString).join(', ')}`);
   if (onlyInCurrent.length) warnings.push(`${onlyInCurrent.length} cell(s) only in the current run (not compared): ${onlyInCurrent.map(cellKeyString).join(', ')}`);
-  if (cells.length === 0) warnings.push('no cell matched between the two reports (same config, variant, schedule, op, value_bytes, clients)');
+  if (cells.length === 0) warnings.push(`no cell matched between the two reports (same ${CELL_KEY_COLUMNS.join(', ')})`);
   return {
     baselineDir: base.dir,
     currentDir: cur.dir,
@@ -292,102 +203,87 @@ function compareCell(
   const warnings: string[] = [];
   const bBins: Bin[] | null = bCell ? histogramBins(bCell.ok) : null;
   const cBins: Bin[] | null = cCell ? histogramBins(cCell.ok) : null;
-  const nB = bBins ? totalCount(bBins) : num(bRow, 'count') - (num(bRow, 'errors') || 0);
-  const nC = cBins ? totalCount(cBins) : num(cRow, 'count') - (num(cRow, 'errors') || 0);
-  const label = cellKeyString(key);
-  const metrics: MetricComparison[] = [];
+  const side = (row: CsvRow, cell: CellSamples | undefined, bins: Bin[] | null): Side => ({
+    row,
+    cell,
+    bins,
+    n: bins ? totalCount(bins) : num(row, 'count') - (num(row, 'errors') || 0),
+  });
+  const b = side(bRow, bCell, bBins);
+  const c = side(cRow, cCell, cBins);
   const mw = bBins && cBins ? mannWhitneyU(bBins, cBins) : null;
-
-  for (const metric of METRICS) {
-    const threshold = s.thresholds[metric];
-    const lowerIsBetter = metric !== 'throughput';
-    const p = metric === 'p50' ? 50 : 99;
-    let baseline: number;
-    let current: number;
-    if (metric === 'throughput') {
-      baseline = num(bRow, 'ops_per_s');
-      current = num(cRow, 'ops_per_s');
-    } else if (bBins && cBins && nB > 0 && nC > 0) {
-      baseline = percentile(bBins, p) / 1000;
-      current = percentile(cBins, p) / 1000;
-    } else {
-      baseline = num(bRow, `${metric}_ms`);
-      current = num(cRow, `${metric}_ms`);
-    }
-    const change = relativeChange(baseline, current);
-    const m: MetricComparison = {
-      metric,
-      baseline,
-      current,
-      change,
-      ciLower: NaN,
-      ciUpper: NaN,
-      pValue: NaN,
-      test: 'none',
-      significant: false,
-      threshold,
-      verdict: 'no significant change',
-      note: '',
-    };
-    metrics.push(m);
-    if (!Number.isFinite(baseline) || !Number.isFinite(current)) {
-      m.verdict = 'untested';
-      m.note = `${metric} missing in a report`;
-      continue;
-    }
-    const needed = metric === 'throughput' ? s.minSamples : Math.max(s.minSamples, Math.ceil(s.minTail / (1 - p / 100)));
-    if (nB < needed || nC < needed) {
-      m.verdict = 'too few samples';
-      m.note = `needs ${needed} ok samples per side, has ${nB} / ${nC}`;
-      continue;
-    }
-    if (metric === 'throughput') {
-      const rb = repeatThroughputs(bCell);
-      const rc = repeatThroughputs(cCell);
-      if (rb.length >= 2 && rc.length >= 2) {
-        const w = welchTTest(rb, rc);
-        m.test = 'welch';
-        m.pValue = w.pValue;
-        m.significant = w.pValue < s.alpha;
-      } else if (mw) {
-        m.test = 'mann-whitney';
-        m.pValue = mw.pValue;
-        m.significant = mw.pValue < s.alpha;
-        m.note = 'fewer than 2 repetitions per side: tested on the latency distribution';
-      }
-    } else if (bBins && cBins) {
-      // one group per repetition (two-level bootstrap) when there are several
-      const ci = bootstrapPercentileChange(repeatGroups(bCell, bBins), repeatGroups(cCell, cBins), p, {
-        resamples: s.resamples,
-        confidence: 1 - s.alpha,
-        seed: s.seed,
-      });
-      m.test = 'bootstrap';
-      m.ciLower = ci.lower;
-      m.ciUpper = ci.upper;
-      m.significant = ci.lower > 0 || ci.upper < 0;
-      m.pValue = mw ? mw.pValue : NaN;
-    }
-    if (m.test === 'none') {
-      m.verdict = 'untested';
-      m.note = 'no histograms.jsonl on a side: significance not tested';
-      continue;
-    }
-    const worse = lowerIsBetter ? change > threshold : change < -threshold;
-    const better = lowerIsBetter ? change < -threshold : change > threshold;
-    if (m.significant && worse) m.verdict = 'regressed';
-    else if (m.significant && better) m.verdict = 'improved';
-    else {
-      m.verdict = 'no significant change';
-      if (m.significant) m.note = `significant but within the ${fmtPct(threshold)} threshold`;
-      else if (worse || better) m.note = `beyond the threshold but not significant`;
-    }
-  }
+  const metrics = METRICS.map((metric) => compareMetric(metric, b, c, mw, s));
+  const label = cellKeyString(key);
   for (const m of metrics) if (m.verdict === 'too few samples') warnings.push(`${label} ${m.metric}: too few samples (${m.note})`);
   const errB = num(bRow, 'errors');
   const errC = num(cRow, 'errors');
   if (errC > 0 && errC > errB) warnings.push(`${label}: ${errC} failed operation(s) in the current run (baseline ${Number.isFinite(errB) ? errB : '?'}); see errors.csv`);
-  return { key, baselineCount: nB, currentCount: nC, metrics, verdict: worst(metrics.map((m) => m.verdict)), warnings };
+  return { key, baselineCount: b.n, currentCount: c.n, metrics, verdict: worst(metrics.map((m) => m.verdict)), warnings };
+}
+
+/** One side of a comparison: its latency.csv row, histograms and successful sample count. */
+interface Side {
+  row: CsvRow;
+  cell: CellSamples | undefined;
+  bins: Bin[] | null;
+  n: number;
+}
+
+/** Baseline and current value of a metric: from the histograms when both sides have them. */
+function metricValues(metric: Metric, b: Side, c: Side): [number, number] {
+  if (metric === 'throughput') return [num(b.row, 'ops_per_s'), num(c.row, 'ops_per_s')];
+  const p = metric === 'p50' ? 50 : 99;
+  if (b.bins && c.bins && b.n > 0 && c.n > 0) return [percentile(b.bins, p) / 1000, percentile(c.bins, p) / 1000];
+  return [num(b.row, `${metric}_ms`), num(c.row, `${metric}_ms`)];
+}
+
+function compareMetric(metric: Metric, b: Side, c: Side, mw: MannWhitneyResult | null, s: CellSettings): MetricComparison {
+  const threshold = s.thresholds[metric];
+  const [baseline, current] = metricValues(metric, b, c);
+  const change = relativeChange(baseline, current);
+  const m: MetricComparison = { metric, baseline, current, change, ciLower: NaN, ciUpper: NaN, pValue: NaN, test: 'none', significant: false, threshold, verdict: 'no significant change', note: '' };
+  if (!Number.isFinite(baseline) || !Number.isFinite(current)) return { ...m, verdict: 'untested', note: `${metric} missing in a report` };
+  const p = metric === 'p50' ? 50 : 99;
+  const needed = metric === 'throughput' ? s.minSamples : Math.max(s.minSamples, Math.ceil(s.minTail / (1 - p / 100)));
+  if (b.n < needed || c.n < needed) return { ...m, verdict: 'too few samples', note: `needs ${needed} ok samples per side, has ${b.n} / ${c.n}` };
+  if (metric === 'throughput') testThroughput(m, b, c, mw, s);
+  else if (b.bins && c.bins) {
+    // one group per repetition (two-level bootstrap) when there are several
+    const ci = bootstrapPercentileChange(repeatGroups(b.cell, b.bins), repeatGroups(c.cell, c.bins), p, { resamples: s.resamples, confidence: 1 - s.alpha, seed: s.seed });
+    Object.assign(m, { test: 'bootstrap', ciLower: ci.lower, ciUpper: ci.upper, significant: ci.lower > 0 || ci.upper < 0, pValue: mw ? mw.pValue : NaN });
+  }
+  if (m.test === 'none') return { ...m, verdict: 'untested', note: 'no histograms.jsonl on a side: significance not tested' };
+  return decide(m, metric !== 'throughput');
+}
+
+/** Welch's t-test across repetitions when both sides have 2 or more, else Mann-Whitney U on latencies. */
+function testThroughput(m: MetricComparison, b: Side, c: Side, mw: MannWhitneyResult | null, s: CellSettings): void {
+  const rb = repeatThroughputs(b.cell);
+  const rc = repeatThroughputs(c.cell);
+  if (rb.length >= 2 && rc.length >= 2) {
+    const w = welchTTest(rb, rc);
+    Object.assign(m, { test: 'welch', pValue: w.pValue, significant: w.pValue < s.alpha });
+  } else if (mw) {
+    Object.assign(m, { test: 'mann-whitney', pValue: mw.pValue, significant: mw.pValue < s.alpha, note: 'fewer than 2 repetitions per side: tested on the latency distribution' });
+  }
+}
+
+/** The verdict of a tested metric: beyond its threshold AND significant, either way. */
+function decide(m: MetricComparison, lowerIsBetter: boolean): MetricComparison {
+  const worse = lowerIsBetter ? m.change > m.threshold : m.change < -m.threshold;
+  const better = lowerIsBetter ? m.change < -m.threshold : m.change > m.threshold;
+  if (m.significant && worse) return { ...m, verdict: 'regressed' };
+  if (m.significant && better) return { ...m, verdict: 'improved' };
+  if (m.significant) return { ...m, note: `significant but within the ${fmtPct(m.threshold)} threshold` };
+  if (worse || better) return { ...m, note: 'beyond the threshold but not significant' };
+  return m;
+}
+
+/** A relative change as a signed percentage (`+12.5%`, `-3.0%`, `+150%`). */
+export function fmtPct(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? '-' : x > 0 ? '+inf' : '-inf';
+  const v = x * 100;
+  return `${v > 0 ? '+' : ''}${Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)}%`;
 }
 
 function repeatGroups(cell: CellSamples | undefined, merged: Bin[]): Bin[][] {
@@ -406,142 +302,4 @@ function repeatThroughputs(cell: CellSamples | undefined): number[] {
 export async function compareDirs(baselineDir: string, currentDir: string, opts: CompareOptions = {}): Promise<CompareResult> {
   const [base, cur] = await Promise.all([readReportDir(baselineDir, 'BASELINE'), readReportDir(currentDir, 'CURRENT')]);
   return compareReports(base, cur, opts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-export function fmtPct(x: number): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? '-' : x > 0 ? '+inf' : '-inf';
-  const v = x * 100;
-  return `${v > 0 ? '+' : ''}${Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)}%`;
-}
-
-function fmtNum(x: number, metric: Metric): string {
-  if (!Number.isFinite(x)) return '-';
-  if (metric === 'throughput') return x >= 100 ? x.toFixed(0) : x.toFixed(1);
-  return x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
-}
-
-function fmtP(x: number): string {
-  if (!Number.isFinite(x)) return '-';
-  return x < 0.001 ? '<0.001' : x.toFixed(3);
-}
-
-function fmtCi(m: MetricComparison): string {
-  return Number.isFinite(m.ciLower) || Number.isFinite(m.ciUpper) ? `[${fmtPct(m.ciLower)}, ${fmtPct(m.ciUpper)}]` : '-';
-}
-
-const UNITS: Record<Metric, string> = { p50: 'ms', p99: 'ms', throughput: 'ops/s' };
-
-/** One table row per cell and metric. */
-export function compareRows(result: CompareResult): string[][] {
-  const rows: string[][] = [];
-  for (const c of result.cells) {
-    for (const m of c.metrics) {
-      rows.push([
-        c.key.config,
-        c.key.variant,
-        c.key.schedule,
-        c.key.op,
-        String(c.key.value_bytes),
-        String(c.key.clients),
-        `${m.metric} (${UNITS[m.metric]})`,
-        fmtNum(m.baseline, m.metric),
-        fmtNum(m.current, m.metric),
-        fmtPct(m.change),
-        fmtCi(m),
-        fmtP(m.pValue),
-        m.verdict,
-      ]);
-    }
-  }
-  return rows;
-}
-
-export const TABLE_HEADER = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'metric', 'baseline', 'current', 'change', 'CI', 'p', 'verdict'];
-
-/** Plain-text table for the terminal. */
-export function formatCompareTable(result: CompareResult): string {
-  const rows = [TABLE_HEADER, ...compareRows(result)];
-  const widths = TABLE_HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([4, 5, 7, 8, 9, 11]);
-  const line = (r: string[]) => r.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
-  out.push('', summaryLine(result));
-  for (const w of result.warnings) out.push(`warning: ${w}`);
-  for (const c of result.cells) for (const w of c.warnings) out.push(`warning: ${w}`);
-  return out.join('\n') + '\n';
-}
-
-/** One line: how many cells regressed / improved, with thresholds. */
-export function summaryLine(result: CompareResult): string {
-  const t = result.thresholds;
-  return (
-    `${result.cells.length} cell(s) compared: ${result.regressions} regressed, ${result.improvements} improved ` +
-    `(thresholds p50 ${fmtPct(t.p50)}, p99 ${fmtPct(t.p99)}, throughput ${fmtPct(t.throughput)}; alpha ${result.alpha})`
-  );
-}
-
-/** compare.csv: one row per cell and metric, raw numbers. */
-export function compareCsv(result: CompareResult): string {
-  const records = result.cells.flatMap((c) =>
-    c.metrics.map((m) => ({
-      config: c.key.config,
-      variant: c.key.variant,
-      schedule: c.key.schedule,
-      op: c.key.op,
-      value_bytes: c.key.value_bytes,
-      clients: c.key.clients,
-      metric: m.metric,
-      unit: UNITS[m.metric],
-      baseline: csvNum(m.baseline),
-      current: csvNum(m.current),
-      change: csvNum(m.change),
-      ci_lower: csvNum(m.ciLower),
-      ci_upper: csvNum(m.ciUpper),
-      p_value: csvNum(m.pValue),
-      test: m.test,
-      threshold: m.threshold,
-      baseline_samples: c.baselineCount,
-      current_samples: c.currentCount,
-      verdict: m.verdict,
-      note: m.note,
-    })),
-  );
-  return stringify(records, { header: true, columns: COMPARE_CSV_COLUMNS });
-}
-
-export const COMPARE_CSV_COLUMNS = [
-  'config',
-  'variant',
-  'schedule',
-  'op',
-  'value_bytes',
-  'clients',
-  'metric',
-  'unit',
-  'baseline',
-  'current',
-  'change',
-  'ci_lower',
-  'ci_upper',
-  'p_value',
-  'test',
-  'threshold',
-  'baseline_samples',
-  'current_samples',
-  'verdict',
-  'note',
-];
-
-function csvNum(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : Number.isNaN(x) ? '' : x > 0 ? 'inf' : '-inf';
-}
-
-/** Writes compare.csv into `dir`; returns its path. */
-export async function writeCompareCsv(result: CompareResult, dir: string): Promise<string> {
-  const file = join(dir, 'compare.csv');
-  await writeFile(file, compareCsv(result));
-  return file;
 }

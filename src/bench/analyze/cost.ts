@@ -2,11 +2,13 @@
  * Cost: turns a report's requests.csv (replica requests per logical operation) and overhead.csv
  * (bytes stored per replica) into money, with the price table of prices.ts:
  *
- * - per logical operation (config, variant, op): cost per million operations of the replica
+ * - per cell key (every field of the cell, and the op): cost per million operations of the replica
  *   requests it causes, and of the bytes it downloads (egress, when the client is outside the
  *   provider's region);
- * - per stored data (config, variant, phase, value size): cost per GB-month of LOGICAL data, i.e.
+ * - per cell and phase (peak, quiescent; op `storage`): cost per GB-month of LOGICAL data, i.e.
  *   the sum over replicas of (bytes stored / logical bytes) x that replica's storage price.
+ *
+ * Rows are never merged across cells: a cell's replicas are summed, nothing else.
  *
  * Written as cost.csv next to the other files of the report. Pure arithmetic lives in
  * `computeCosts` (tested on fixed inputs); `writeCostCsv` does the file work.
@@ -16,7 +18,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, describeCause } from '../../errors.js';
-import { parseCsv } from '../record/read.js';
+import { CELL_KEY_COLUMNS, cellId, type Cell, type CellKey } from '../config/cell.js';
+import { cellFromRow, cellKeyOf, checkReportFormat, csvHeader, parseCsv, readMeta } from '../record/read.js';
 import type { RequestCounts } from '../run/counting.js';
 import { DEFAULT_PRICES, mergePrices, priceKeyOf, type PriceEntry, type PriceOverrides, type PriceTable } from '../config/prices.js';
 
@@ -25,11 +28,8 @@ export const GB = 2 ** 30;
 
 export const COST_COLUMNS = [
   'run_id',
-  'config',
-  'variant',
-  'op',
+  ...CELL_KEY_COLUMNS,
   'phase',
-  'value_bytes',
   'replicas',
   'requests_per_op',
   'cost_per_million_ops',
@@ -43,24 +43,18 @@ export const COST_COLUMNS = [
 
 export type CostRow = Record<(typeof COST_COLUMNS)[number], string | number>;
 
-/** One row of requests.csv (numbers parsed). */
-export interface RequestsRow extends RequestCounts {
+/** One row of requests.csv (numbers parsed): requests per operation of one cell key at one replica. */
+export interface RequestsRow extends CellKey, RequestCounts {
   run_id: string;
-  config: string;
-  variant: string;
-  op: string;
   replica: string;
 }
 
 /** One row of overhead.csv (the fields cost needs). */
-export interface OverheadRow {
+export interface OverheadRow extends Cell {
   run_id: string;
-  config: string;
-  variant: string;
   replica: string;
   phase: string;
-  registers: number;
-  value_bytes: number;
+  registers_written: number;
   stored_bytes: number;
   logical_bytes: number;
 }
@@ -115,110 +109,116 @@ function groupBy<T>(rows: readonly T[], fields: (r: T) => readonly (string | num
   return [...groups.values()];
 }
 
-/** Cost rows from parsed report rows, with warnings about replicas without a price. Pure: no I/O. */
-export function computeCosts(input: {
+/** Prices of one group of rows: which keys, currencies and dates were used, and whether all were priced. */
+class PriceUse {
+  readonly keys = new Set<string>();
+  readonly currencies = new Set<string>();
+  readonly dates = new Set<string>();
+  priced = true;
+
+  entry(key: string | undefined, prices: PriceTable): PriceEntry | undefined {
+    const p = entryFor(key, prices);
+    if (!p || key === undefined) {
+      this.priced = false;
+      return undefined;
+    }
+    this.keys.add(key);
+    this.currencies.add(p.currency);
+    this.dates.add(p.date);
+    return p;
+  }
+
+  columns(): Pick<CostRow, 'currency' | 'price_keys' | 'price_date'> {
+    return {
+      currency: this.currencies.size === 1 ? [...this.currencies][0]! : this.currencies.size ? 'MIXED' : '',
+      price_keys: [...this.keys].sort().join('+'),
+      price_date: [...this.dates].sort().join('+'),
+    };
+  }
+}
+
+type CostInput = {
   requests: readonly RequestsRow[];
   overhead: readonly OverheadRow[];
   /** Replicas per configuration name (for price keys). */
   replicas: Readonly<Record<string, readonly ReplicaPricing[]>>;
   prices: PriceTable;
-}): { rows: CostRow[]; warnings: string[] } {
-  const rows: CostRow[] = [];
+};
+
+/** Cost rows from parsed report rows, with warnings about replicas without a price. Pure: no I/O. */
+export function computeCosts(input: CostInput): { rows: CostRow[]; warnings: string[] } {
   const missing = new Set<string>();
   const keyOf = (config: string, replica: string) => {
     const k = priceKeyForLabel(replica, input.replicas[config]);
     if (k === undefined || !input.prices[k]) missing.add(`${config}/${replica}${k ? ` (price key ${k})` : ''}`);
     return k;
   };
-
-  // Requests: group by (run_id, config, variant, op).
-  for (const list of groupBy(input.requests, (r) => [r.run_id, r.config, r.variant, r.op])) {
-    const first = list[0];
-    let reqs = 0;
-    let cost = 0;
-    let egress = 0;
-    let priced = true;
-    const keys = new Set<string>();
-    const currencies = new Set<string>();
-    const dates = new Set<string>();
-    for (const r of list) {
-      const key = keyOf(r.config, r.replica);
-      const p = entryFor(key, input.prices);
-      reqs += r.puts + r.gets + r.lists + r.removes;
-      if (!p || key === undefined) {
-        priced = false;
-        continue;
-      }
-      keys.add(key);
-      currencies.add(p.currency);
-      dates.add(p.date);
-      cost += ((r.puts * p.putPer1k + r.gets * p.getPer1k + r.lists * p.listPer1k + r.removes * p.removePer1k) / 1000) * 1e6;
-      egress += ((r.bytes_down * 1e6) / GB) * p.egressPerGB;
-    }
-    rows.push({
-      run_id: first.run_id,
-      config: first.config,
-      variant: first.variant,
-      op: first.op,
-      phase: '',
-      value_bytes: '',
-      replicas: new Set(list.map((r) => r.replica)).size,
-      requests_per_op: round(reqs, 4),
-      cost_per_million_ops: priced ? round(cost, 4) : '',
-      egress_per_million_ops: priced ? round(egress, 4) : '',
-      stored_gb_per_logical_gb: '',
-      storage_per_logical_gb_month: '',
-      currency: currencies.size === 1 ? [...currencies][0] : currencies.size ? 'MIXED' : '',
-      price_keys: [...keys].sort().join('+'),
-      price_date: [...dates].sort().join('+'),
-    });
-  }
-
-  // Storage: group by (run_id, config, variant, phase, value_bytes, registers).
-  for (const list of groupBy(input.overhead, (r) => [r.run_id, r.config, r.variant, r.phase, r.value_bytes, r.registers])) {
-    const first = list[0];
-    let ratio = 0;
-    let cost = 0;
-    let priced = true;
-    const keys = new Set<string>();
-    const currencies = new Set<string>();
-    const dates = new Set<string>();
-    for (const r of list) {
-      const rr = r.logical_bytes > 0 ? r.stored_bytes / r.logical_bytes : 0;
-      ratio += rr;
-      const key = keyOf(r.config, r.replica);
-      const p = entryFor(key, input.prices);
-      if (!p || key === undefined) {
-        priced = false;
-        continue;
-      }
-      keys.add(key);
-      currencies.add(p.currency);
-      dates.add(p.date);
-      cost += rr * p.storagePerGBMonth;
-    }
-    rows.push({
-      run_id: first.run_id,
-      config: first.config,
-      variant: first.variant,
-      op: 'storage',
-      phase: first.phase,
-      value_bytes: first.value_bytes,
-      replicas: new Set(list.map((r) => r.replica)).size,
-      requests_per_op: '',
-      cost_per_million_ops: '',
-      egress_per_million_ops: '',
-      stored_gb_per_logical_gb: round(ratio, 4),
-      storage_per_logical_gb_month: priced ? round(cost, 6) : '',
-      currency: currencies.size === 1 ? [...currencies][0] : currencies.size ? 'MIXED' : '',
-      price_keys: [...keys].sort().join('+'),
-      price_date: [...dates].sort().join('+'),
-    });
-  }
+  const rows = [
+    ...groupBy(input.requests, (r) => [r.run_id, cellId(r)]).map((list) => requestCost(list, keyOf, input.prices)),
+    ...groupBy(input.overhead, (r) => [r.run_id, cellId(r), r.phase]).map((list) => storageCost(list, keyOf, input.prices)),
+  ];
   const warnings = missing.size
     ? [`no price for ${[...missing].join(', ')}; their cost columns are empty (add a price entry or a priceKey)`]
     : [];
   return { rows, warnings };
+}
+
+type PriceKeyOf = (config: string, replica: string) => string | undefined;
+
+const keyColumns = (k: Cell, op: string) => Object.fromEntries(CELL_KEY_COLUMNS.map((c) => [c, c === 'op' ? op : (k as unknown as Record<string, string | number>)[c]]));
+
+/** Requests of one cell key over its replicas: cost per million operations, and egress. */
+function requestCost(list: [RequestsRow, ...RequestsRow[]], keyOf: PriceKeyOf, prices: PriceTable): CostRow {
+  const first = list[0];
+  const use = new PriceUse();
+  let reqs = 0;
+  let cost = 0;
+  let egress = 0;
+  for (const r of list) {
+    reqs += r.puts + r.gets + r.lists + r.removes;
+    const p = use.entry(keyOf(r.config, r.replica), prices);
+    if (!p) continue;
+    cost += ((r.puts * p.putPer1k + r.gets * p.getPer1k + r.lists * p.listPer1k + r.removes * p.removePer1k) / 1000) * 1e6;
+    egress += ((r.bytes_down * 1e6) / GB) * p.egressPerGB;
+  }
+  return {
+    run_id: first.run_id,
+    ...keyColumns(first, first.op),
+    phase: '',
+    replicas: new Set(list.map((r) => r.replica)).size,
+    requests_per_op: round(reqs, 4),
+    cost_per_million_ops: use.priced ? round(cost, 4) : '',
+    egress_per_million_ops: use.priced ? round(egress, 4) : '',
+    stored_gb_per_logical_gb: '',
+    storage_per_logical_gb_month: '',
+    ...use.columns(),
+  } as CostRow;
+}
+
+/** Storage of one cell in one phase over its replicas: stored per logical GB, and its monthly price. */
+function storageCost(list: [OverheadRow, ...OverheadRow[]], keyOf: PriceKeyOf, prices: PriceTable): CostRow {
+  const first = list[0];
+  const use = new PriceUse();
+  let ratio = 0;
+  let cost = 0;
+  for (const r of list) {
+    const rr = r.logical_bytes > 0 ? r.stored_bytes / r.logical_bytes : 0;
+    ratio += rr;
+    const p = use.entry(keyOf(r.config, r.replica), prices);
+    if (p) cost += rr * p.storagePerGBMonth;
+  }
+  return {
+    run_id: first.run_id,
+    ...keyColumns(first, 'storage'),
+    phase: first.phase,
+    replicas: new Set(list.map((r) => r.replica)).size,
+    requests_per_op: '',
+    cost_per_million_ops: '',
+    egress_per_million_ops: '',
+    stored_gb_per_logical_gb: round(ratio, 4),
+    storage_per_logical_gb_month: use.priced ? round(cost, 6) : '',
+    ...use.columns(),
+  } as CostRow;
 }
 
 async function readCsv(file: string): Promise<Record<string, string>[]> {
@@ -280,49 +280,42 @@ export async function writeCostCsv(
   const ovFile = path.join(reportDir, 'overhead.csv');
   if (!existsSync(reqFile) && !existsSync(ovFile))
     throw new ConfigError('DIR', `${reportDir} has neither requests.csv nor overhead.csv; give a report directory written by rkvs bench`);
-  let meta: unknown = null;
-  const metaFile = path.join(reportDir, 'meta.json');
-  if (existsSync(metaFile)) {
-    try {
-      meta = JSON.parse(await readFile(metaFile, 'utf8'));
-    } catch (e) {
-      throw new ConfigError('meta.json', `cannot parse ${metaFile}: ${describeCause(e)}`);
-    }
-  }
+  const meta = await readMeta(reportDir);
+  checkReportFormat(reportDir, meta, (await csvHeader(reqFile)) ?? (await csvHeader(path.join(reportDir, 'latency.csv'))), 'DIR');
   const fromMeta = replicasFromMeta(meta);
   const table = mergePrices(DEFAULT_PRICES, fromMeta.prices, prices);
-  const requests: RequestsRow[] = existsSync(reqFile)
-    ? (await readCsv(reqFile)).map((r) => ({
-        run_id: r.run_id ?? '',
-        config: r.config ?? '',
-        variant: r.variant ?? '',
-        op: r.op ?? '',
-        replica: r.replica ?? '',
-        puts: num(r, 'puts', 'requests.csv'),
-        gets: num(r, 'gets', 'requests.csv'),
-        lists: num(r, 'lists', 'requests.csv'),
-        removes: num(r, 'removes', 'requests.csv'),
-        bytes_up: num(r, 'bytes_up', 'requests.csv'),
-        bytes_down: num(r, 'bytes_down', 'requests.csv'),
-      }))
-    : [];
-  const overhead: OverheadRow[] = existsSync(ovFile)
-    ? (await readCsv(ovFile)).map((r) => ({
-        run_id: r.run_id ?? '',
-        config: r.config ?? '',
-        variant: r.variant ?? '',
-        replica: r.replica ?? '',
-        phase: r.phase ?? '',
-        registers: num(r, 'registers', 'overhead.csv'),
-        value_bytes: num(r, 'value_bytes', 'overhead.csv'),
-        stored_bytes: num(r, 'stored_bytes', 'overhead.csv'),
-        logical_bytes: num(r, 'logical_bytes', 'overhead.csv'),
-      }))
-    : [];
+  const requests = existsSync(reqFile) ? (await readCsv(reqFile)).map((r, i) => requestsRowOf(r, `${reqFile} row ${i + 1}`)) : [];
+  const overhead = existsSync(ovFile) ? (await readCsv(ovFile)).map((r, i) => overheadRowOf(r, `${ovFile} row ${i + 1}`)) : [];
   const { rows, warnings } = computeCosts({ requests, overhead, replicas: fromMeta.replicas, prices: table });
   const file = path.join(reportDir, 'cost.csv');
   await writeFile(file, stringify(rows, { header: true, columns: [...COST_COLUMNS] }));
   return { file, rows, warnings };
+}
+
+function requestsRowOf(r: Record<string, string>, where: string): RequestsRow {
+  return {
+    run_id: r.run_id ?? '',
+    ...cellKeyOf(r, where),
+    replica: r.replica ?? '',
+    puts: num(r, 'puts', 'requests.csv'),
+    gets: num(r, 'gets', 'requests.csv'),
+    lists: num(r, 'lists', 'requests.csv'),
+    removes: num(r, 'removes', 'requests.csv'),
+    bytes_up: num(r, 'bytes_up', 'requests.csv'),
+    bytes_down: num(r, 'bytes_down', 'requests.csv'),
+  };
+}
+
+function overheadRowOf(r: Record<string, string>, where: string): OverheadRow {
+  return {
+    run_id: r.run_id ?? '',
+    ...cellFromRow(r, where),
+    replica: r.replica ?? '',
+    phase: r.phase ?? '',
+    registers_written: num(r, 'registers_written', 'overhead.csv'),
+    stored_bytes: num(r, 'stored_bytes', 'overhead.csv'),
+    logical_bytes: num(r, 'logical_bytes', 'overhead.csv'),
+  };
 }
 
 /** The price entries a cost run used, for printing (key, description, date, source). */

@@ -18,10 +18,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, describeCause } from '../../errors.js';
-import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
+import { cellId, cellKeyString, cellOf, type CellKey } from '../config/cell.js';
 import type { RunMeta } from '../record/meta.js';
-import { quiescentChecks } from '../run/orchestrate.js';
-import { BenchResults, type CountersFile, type HistogramLine, type SummaryCheck } from '../record/results.js';
+import { checkReportFormat } from '../record/read.js';
+import { BenchResults, type CountersFile, type HistogramLine, type SeriesRecord, type SummaryCheck } from '../record/results.js';
+import { REPORT_FORMAT } from '../record/schema.js';
+import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
+import { quiescentChecks } from './checks.js';
 
 export interface ShardDir {
   dir: string;
@@ -52,8 +55,10 @@ export async function readShardDir(dir: string): Promise<ShardDir> {
   const abs = path.resolve(dir);
   if (!existsSync(abs)) throw new ConfigError(dir, 'no such report directory');
   const meta = await readJson<RunMeta>(path.join(abs, 'meta.json'), 'meta.json');
+  checkReportFormat(abs, meta as Record<string, unknown>, null, dir);
   const counters = await readJson<CountersFile>(path.join(abs, 'counters.json'), 'counters.json (written by rkvs bench since shards and workers exist)');
-  if (counters.format !== 1) throw new ConfigError(path.join(abs, 'counters.json'), `unknown format ${JSON.stringify(counters.format)}; this rkvs reads format 1`);
+  if (counters.format !== REPORT_FORMAT)
+    throw new ConfigError(path.join(abs, 'counters.json'), `is in format ${JSON.stringify(counters.format ?? 1)} but meta.json says ${REPORT_FORMAT}; run the shard again`);
   let text: string;
   try {
     text = await readFile(path.join(abs, 'histograms.jsonl'), 'utf8');
@@ -99,6 +104,8 @@ export function checkShards(shards: readonly ShardDir[], o: { allowPartial?: boo
     if (!same(m.suite_hash, r.suite_hash)) throw differs(s, 'suite_hash (the suite definition)', m.suite_hash, r.suite_hash);
     if (m.shard!.count !== r.shard!.count) throw differs(s, 'shard count', m.shard!.count, r.shard!.count);
     if (!same(m.seeds, r.seeds)) throw differs(s, 'seeds', m.seeds, r.seeds);
+    // every cell key says how many worker processes a shard spread its clients over: the same on every shard
+    if (!same(m.workers ?? 1, r.workers ?? 1)) throw differs(s, 'workers (give every shard the same --workers N, not auto on machines of different sizes)', m.workers ?? 1, r.workers ?? 1);
     if (!same(m.configurations, r.configurations))
       throw new ConfigError(s.dir, `configurations differ from ${ref.dir} (shard ${r.shard!.index}): ${configDiff(m.configurations, r.configurations)}`);
     for (const k of MERGE_OPTIONS) if (!same(m.options?.[k], r.options?.[k])) throw differs(s, `option --${k}`, m.options?.[k], r.options?.[k]);
@@ -149,39 +156,50 @@ export interface MergeResult {
 
 /** Merges checked shards into one run's results (see the module comment). */
 export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number } = {}): MergeResult {
-  const maxSkew = o.maxSkewMs ?? 2000;
   const sorted = [...shards].sort((a, b) => a.meta.shard!.index - b.meta.shard!.index);
   const ref = sorted[0] as ShardDir;
   const results = new BenchResults(ref.meta.run_id, ref.meta.suite);
-  const warnings: string[] = [];
+  const starts = mergeSeries(sorted, results);
+  const { maxSkewMs, warning } = startSkew(starts, o.maxSkewMs ?? 2000);
+  mergeCounters(sorted, results);
+  return { results, meta: mergedMeta(sorted, results, maxSkewMs), warnings: warning ? [warning] : [], maxSkewMs };
+}
 
-  // histograms by (cell, key, repeat, outcome)
-  const sid = (x: { cell?: string; config: string; variant: string; schedule: string; op: string; value_bytes: number; clients: number; repeat: number }) =>
-    [x.cell ?? '', x.config, x.variant, x.schedule, x.op, x.value_bytes, x.clients, x.repeat].join('\u0000');
+/** When each shard started one repetition of one cell. */
+interface CellStarts {
+  label: string;
+  starts: Map<number, number>;
+}
+
+/** One series across shards: the cell it belongs to, its key and the repetition. */
+const seriesId = (x: CellKey & { cell_id?: string; repeat: number }) => `${x.cell_id ?? ''}\u0000${cellId(x)}\u0000${x.repeat}`;
+
+/**
+ * Adds the shards' series: histograms by HdrHistogram addition, counters by sums, the window as
+ * the union of the shards' windows. Returns each cell's start time on each shard.
+ */
+function mergeSeries(sorted: readonly ShardDir[], results: BenchResults): Map<string, CellStarts> {
   const hists = new Map<string, { ok: Histogram[]; error: Histogram[] }>();
   for (const s of sorted)
     for (const l of s.lines) {
-      const k = sid(l);
-      const h = hists.get(k) ?? { ok: [], error: [] };
+      const h = hists.get(seriesId(l)) ?? { ok: [], error: [] };
       try {
         (l.outcome === 'error' ? h.error : h.ok).push(decodeHistogram(l.encoded));
       } catch (e) {
         throw new ConfigError(path.join(s.dir, 'histograms.jsonl'), `a histogram cannot be decoded (${describeCause(e)})`);
       }
-      hists.set(k, h);
+      hists.set(seriesId(l), h);
     }
-
   // series: one per (cell, key, repeat), in the order the first shard measured them
-  const groups = new Map<string, { series: CountersFile['series'][number][]; shards: number[] }>();
+  const groups = new Map<string, { series: SeriesRecord[]; shards: number[] }>();
   for (const s of sorted)
     for (const x of s.counters.series) {
-      const k = sid(x);
-      const g = groups.get(k) ?? { series: [], shards: [] };
+      const g = groups.get(seriesId(x)) ?? { series: [], shards: [] };
       g.series.push(x);
       g.shards.push(s.meta.shard!.index);
-      groups.set(k, g);
+      groups.set(seriesId(x), g);
     }
-  const cellStarts = new Map<string, Map<number, number>>();
+  const cellStarts = new Map<string, CellStarts>();
   for (const [k, g] of groups) {
     const first = g.series[0]!;
     const active = g.series.filter((x) => x.ok + x.errors > 0);
@@ -192,43 +210,48 @@ export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number
     const failed = h?.error.length ? mergeHistograms(h.error) : undefined;
     const errors = g.series.reduce((a, x) => a + x.errors, 0);
     const rounds = { sum: g.series.reduce((a, x) => a + x.rounds_sum, 0), n: g.series.reduce((a, x) => a + x.rounds_n, 0) };
-    const key = { config: first.config, variant: first.variant, schedule: first.schedule, op: first.op, value_bytes: first.value_bytes, clients: first.clients };
+    const { repeat: _r, cell_id: _c, start_ms: _s, end_ms: _e, elapsed_ms: _el, ok: _o, errors: _er, rounds_sum: _rs, rounds_n: _rn, ...key } = first;
     const elapsed = active.length > 1 ? Math.max(0, end - start) : (active[0]?.elapsed_ms ?? 0);
-    results.addSeries(key, first.repeat, ok, failed, errors, { startEpochMs: start, endEpochMs: end, elapsedMs: elapsed }, rounds.n ? rounds : undefined, first.cell);
-    const cellKey = `${first.cell ?? ''}|${first.config}|${first.variant}|${first.schedule}|${first.clients}|${first.repeat}`;
-    const starts = cellStarts.get(cellKey) ?? new Map<number, number>();
+    results.addSeries(key, first.repeat, ok, failed, errors, { startEpochMs: start, endEpochMs: end, elapsedMs: elapsed }, rounds.n ? rounds : undefined, first.cell_id);
+    const cellKey = `${first.cell_id ?? ''}\u0000${cellId(cellOf(first))}\u0000${first.repeat}`;
+    const entry = cellStarts.get(cellKey) ?? { label: `${first.cell_id ?? 'cell'} (${cellKeyString(cellOf(first))})`, starts: new Map<number, number>() };
     g.series.forEach((x, i) => {
       if (x.ok + x.errors === 0) return;
       const shard = g.shards[i] as number;
-      starts.set(shard, Math.min(x.start_ms, starts.get(shard) ?? Infinity));
+      entry.starts.set(shard, Math.min(x.start_ms, entry.starts.get(shard) ?? Infinity));
     });
-    cellStarts.set(cellKey, starts);
+    cellStarts.set(cellKey, entry);
   }
-  // clock skew / drift between shards
+  return cellStarts;
+}
+
+/** The largest difference between the shards' start times of one cell, and a warning beyond `maxSkew`. */
+function startSkew(cellStarts: Map<string, CellStarts>, maxSkew: number): { maxSkewMs: number; warning?: string } {
   let maxSkewMs = 0;
   const skewed: string[] = [];
-  for (const [cellKey, starts] of cellStarts) {
+  for (const { label, starts } of cellStarts.values()) {
     if (starts.size < 2) continue;
     const v = [...starts.values()];
     const spread = Math.max(...v) - Math.min(...v);
     maxSkewMs = Math.max(maxSkewMs, spread);
-    if (spread > maxSkew) {
-      const [cell, config, variant, schedule, clients] = cellKey.split('|');
-      skewed.push(`${cell || 'cell'} (${config} ${variant}${schedule === 'none' ? '' : `/${schedule}`} ${clients}c) ${(spread / 1000).toFixed(2)} s`);
-    }
+    if (spread > maxSkew) skewed.push(`${label} ${(spread / 1000).toFixed(2)} s`);
   }
-  if (skewed.length)
-    warnings.push(
+  if (!skewed.length) return { maxSkewMs };
+  return {
+    maxSkewMs,
+    warning:
       `the shards started ${skewed.length} cell(s) more than ${(maxSkew / 1000).toFixed(1)} s apart (${skewed.slice(0, 3).join('; ')}${skewed.length > 3 ? '; ...' : ''}): ` +
-        'the machines\' clocks differ (check NTP) or the shards did not run the cells at the same time; throughput is computed over the union of the windows',
-    );
+      "the machines' clocks differ (check NTP) or the shards did not run the cells at the same time; throughput is computed over the union of the windows",
+  };
+}
 
+/** Adds the shards' errors, requests, storage and quiescent copies, failures and checks. */
+function mergeCounters(sorted: readonly ShardDir[], results: BenchResults): void {
   for (const s of sorted) {
     const c = s.counters;
-    for (const e of c.errors ?? []) results.addError(e.config, e.variant, e.schedule, e.op, e.kind, e.count);
-    for (const r of c.requests) results.addRequests(r.config, r.variant, r.op, r.replica, r);
-    for (const l of c.logical_ops) results.addLogicalOps(l.config, l.variant, l.op, l.n);
-    for (const e of c.overhead) results.addOverhead(e);
+    for (const { kind, count, ...key } of c.errors ?? []) results.addError(key, kind, count);
+    for (const { replica, puts, gets, lists, removes, bytes_up, bytes_down, ...key } of c.requests) results.addRequests(key, replica, { puts, gets, lists, removes, bytes_up, bytes_down });
+    for (const e of c.storage) results.addStorage(e);
     results.quiescent.push(...c.quiescent);
     results.cellsMeasured = Math.max(results.cellsMeasured, c.cells_measured);
     for (const f of s.meta.failures ?? []) results.failures.push(`shard ${s.meta.shard!.index}: ${f}`);
@@ -241,7 +264,11 @@ export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number
       results.checks.push(c);
     }
   results.checks.push(...quiescentChecks(results.quiescent));
+}
 
+/** meta.json of the merged run: the first shard's, with the shards' times and where each came from. */
+function mergedMeta(sorted: readonly ShardDir[], results: BenchResults, maxSkewMs: number): RunMeta {
+  const ref = sorted[0] as ShardDir;
   const starts = sorted.map((s) => s.meta.start).filter(Boolean).sort();
   const ends = sorted.map((s) => s.meta.end).filter((x): x is string => !!x).sort();
   const { shard: _shard, host: _host, ...base } = ref.meta;
@@ -269,5 +296,5 @@ export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number
   delete meta.interrupted;
   if (results.failures.length) meta.failures = results.failures;
   if (sorted.some((s) => s.meta.interrupted)) meta.interrupted = true;
-  return { results, meta, warnings, maxSkewMs };
+  return meta;
 }

@@ -20,9 +20,9 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeCause } from '../../errors.js';
 import type { Store } from '../../store.js';
 import type { ConfigurationHandle, ConfigurationOrigin, OpenedConfiguration } from './types.js';
+import { validateConfigDocument } from './validate.js';
 import {
   DEFAULT_PREFIX_ROOT,
-  validateConfigDocument,
   type ConfigFile,
   type ReplicaSpec,
   type ResolvedConfiguration,

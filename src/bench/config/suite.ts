@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { importFile } from '../../util/import-file.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
-import { BENCH_SCHEDULES, BENCH_VARIANTS, workloadSchema, type WorkloadInput } from '../run/workload.js';
+import { BENCH_SCHEDULES, BENCH_VARIANTS, workloadSchema, type WorkloadInput } from './workload.js';
 
 const int = (min: number) => z.number().int().min(min);
 

@@ -1,12 +1,17 @@
 /** meta.json: what ran, where, with which code, and when. Secrets are redacted. */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
+import type { Suite } from '../config/suite.js';
+import { REPORT_FORMAT } from './schema.js';
 
 const ROOT = PACKAGE_ROOT;
 
 export interface RunMeta {
+  /** Version of the report directory format (record/schema.ts); absent in format 1. */
+  format?: number;
   run_id: string;
   suite: string;
   tool_version: string;
@@ -73,6 +78,7 @@ export function redact(value: unknown): unknown {
 export async function baseMeta(runId: string, suite: string, start: Date): Promise<RunMeta> {
   const cpus = os.cpus();
   return {
+    format: REPORT_FORMAT,
     run_id: runId,
     suite,
     tool_version: await toolVersion(),
@@ -86,4 +92,9 @@ export async function baseMeta(runId: string, suite: string, start: Date): Promi
     configurations: [],
     options: {},
   };
+}
+
+/** Short hash of a suite's definition: shards and merges check they ran the same suite. */
+export function suiteHash(suite: Suite): string {
+  return createHash('sha256').update(JSON.stringify(suite)).digest('hex').slice(0, 16);
 }

@@ -1,38 +1,22 @@
 /**
- * Reads a report directory written by `rkvs bench` (format: docs/report-format.md) for `compare`
- * and `report`: the CSV files as rows of strings, and histograms.jsonl merged per cell.
+ * Reads a report directory written by `rkvs bench` (format: docs/report-format.md) for `compare`,
+ * `report`, `cost` and `merge`: the CSV files as rows of strings, histograms.jsonl merged per cell
+ * key, and the format check that refuses a report of another format version with what to do.
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../errors.js';
+import { CELL_COLUMNS, CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, type Cell, type CellKey } from '../config/cell.js';
 import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
-import type { CellKey } from './results.js';
-import type { Bin } from '../analyze/stats.js';
+import { REPORT_FORMAT } from './schema.js';
 
 /** A CSV row: column name to cell text. */
 export type CsvRow = Record<string, string>;
 
-/** The columns that identify one measured cell in every report. */
-export const CELL_KEY_COLUMNS = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients'] as const;
-
-export type { CellKey };
-
-/** A stable string for a cell key (used to match rows across reports). */
-export function cellKeyString(k: CellKey): string {
-  return [k.config, k.variant, k.schedule, k.op, `${k.value_bytes}B`, `${k.clients}c`].join('/');
-}
-
-/** One line of histograms.jsonl. */
-export interface HistogramLine extends CellKey {
-  repeat: number;
-  outcome: 'ok' | 'error';
-  unit: string;
-  start_ms: number;
-  end_ms: number;
-  encoded: string;
-}
+export { CELL_KEY_COLUMNS, type CellKey };
+export { cellKeyString } from '../config/cell.js';
 
 /** One repetition of a cell (all its histogram lines merged). */
 export interface RepeatSamples {
@@ -63,7 +47,7 @@ export interface ReportData {
   errors: CsvRow[];
   cost: CsvRow[];
   meta: Record<string, unknown> | null;
-  /** Cells from histograms.jsonl, by `cellKeyString`; empty when the file is missing. */
+  /** Cells from histograms.jsonl, by `cellId` of their key; empty when the file is missing. */
   cells: Map<string, CellSamples>;
   hasHistograms: boolean;
 }
@@ -83,24 +67,30 @@ async function readCsvIfExists(dir: string, name: string): Promise<CsvRow[]> {
   return parseCsv(await readFile(file, 'utf8'), file);
 }
 
+/** The cell of a CSV row or JSON object (every cell field, no op); `where` names the source in errors. */
+export function cellFromRow(row: Record<string, unknown>, where: string): Cell {
+  return fieldsOf(row, CELL_COLUMNS, where) as unknown as Cell;
+}
+
 /** Cell key of a CSV row or JSON object; `where` names the source in errors. */
 export function cellKeyOf(row: Record<string, unknown>, where: string): CellKey {
-  for (const c of CELL_KEY_COLUMNS) {
-    if (row[c] === undefined || row[c] === '') throw new ConfigError(where, `missing "${c}" (every row needs ${CELL_KEY_COLUMNS.join(', ')})`);
+  return fieldsOf(row, CELL_KEY_COLUMNS, where) as unknown as CellKey;
+}
+
+function fieldsOf(row: Record<string, unknown>, columns: readonly string[], where: string): Record<string, string | number> {
+  for (const c of columns) {
+    if (row[c] === undefined || row[c] === '') throw new ConfigError(where, `missing "${c}" (every row needs ${columns.join(', ')})`);
   }
-  const value_bytes = Number(row.value_bytes);
-  const clients = Number(row.clients);
-  if (!Number.isFinite(value_bytes) || !Number.isFinite(clients)) {
-    throw new ConfigError(where, `value_bytes and clients must be numbers, got ${String(row.value_bytes)} and ${String(row.clients)}`);
+  const key: Record<string, string | number> = {};
+  for (const c of columns) {
+    if (!NUMERIC_CELL_FIELDS.has(c)) key[c] = String(row[c]);
+    else {
+      const n = Number(row[c]);
+      if (!Number.isFinite(n)) throw new ConfigError(where, `${c} must be a number, got ${String(row[c])}`);
+      key[c] = n;
+    }
   }
-  return {
-    config: String(row.config),
-    variant: String(row.variant),
-    schedule: String(row.schedule),
-    op: String(row.op),
-    value_bytes,
-    clients,
-  };
+  return key;
 }
 
 /** Reads and merges histograms.jsonl (one line per cell, repetition and outcome). */
@@ -126,7 +116,7 @@ export function parseHistogramsJsonl(text: string, file: string): Map<string, Ce
     } catch (e) {
       throw new ConfigError(where, `"encoded" is not an hdr-histogram-js compressed base64 histogram (${(e as Error).message})`);
     }
-    const ks = cellKeyString(key);
+    const ks = cellId(key);
     let cell = cells.get(ks);
     if (!cell) {
       cell = { key, ok: mergeHistograms([]), repeats: [] };
@@ -157,25 +147,44 @@ export function parseHistogramsJsonl(text: string, file: string): Map<string, Ce
   return cells;
 }
 
-interface RecordedValuesIterator {
-  reset(): void;
-  hasNext(): boolean;
-  next(): { valueIteratedTo: number; countAddedInThisIterationStep: number };
+/**
+ * Refuses a report directory of another format version, saying which version it is and what to
+ * do. The version is meta.json's `format` (absent: 1); without meta.json, latency.csv's header
+ * decides (format 1 lacks the registers, workers, workload, mode and open_rate columns).
+ */
+export function checkReportFormat(dir: string, meta: Record<string, unknown> | null, header: readonly string[] | null, what = 'report directory'): void {
+  let found: number;
+  if (meta) found = typeof meta.format === 'number' ? meta.format : 1;
+  else if (header) found = CELL_KEY_COLUMNS.every((c) => header.includes(c)) ? REPORT_FORMAT : 1;
+  else return;
+  if (found === REPORT_FORMAT) return;
+  const commit = typeof meta?.git_commit === 'string' ? ` (commit ${meta.git_commit.slice(0, 12)})` : '';
+  if (found > REPORT_FORMAT)
+    throw new ConfigError(what, `${dir} is a report in format ${found}, written by a newer rkvs${commit}; this rkvs reads format ${REPORT_FORMAT}: update rkvs to read it`);
+  throw new ConfigError(
+    what,
+    `${dir} is a report in format ${found}, written by an earlier rkvs${commit} before every row carried its whole cell key ` +
+      `(its overhead and request rows mix cells); this rkvs reads format ${REPORT_FORMAT}: run the benchmark again to get a format ${REPORT_FORMAT} report ` +
+      `(for a baseline: check out its commit's suite, run rkvs bench, and copy the new report over it), or read it with the rkvs that wrote it`,
+  );
 }
 
-/** Distinct recorded values of a histogram with their counts (HdrHistogram's highest equivalent values). */
-export function histogramBins(h: Histogram): Bin[] {
-  const out: Bin[] = [];
-  if (h.totalCount === 0) return out;
-  // The pure-JS histogram (the build used by src/bench/histogram.ts) exposes HdrHistogram's iterator.
-  const it = (h as unknown as { recordedValuesIterator?: RecordedValuesIterator }).recordedValuesIterator;
-  if (!it) throw new Error('histogramBins needs a pure-JS hdr-histogram-js histogram (useWebAssembly: false)');
-  it.reset();
-  while (it.hasNext()) {
-    const v = it.next();
-    if (v.countAddedInThisIterationStep > 0) out.push({ value: v.valueIteratedTo, count: v.countAddedInThisIterationStep });
+/** meta.json of a report directory, or null when there is none. */
+export async function readMeta(dir: string): Promise<Record<string, unknown> | null> {
+  const metaFile = join(dir, 'meta.json');
+  if (!existsSync(metaFile)) return null;
+  try {
+    return JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(metaFile, `is not valid JSON (${(e as Error).message})`);
   }
-  return out;
+}
+
+/** The header row of a CSV file, or null when the file is missing. */
+export async function csvHeader(file: string): Promise<string[] | null> {
+  if (!existsSync(file)) return null;
+  const first = (await readFile(file, 'utf8')).split('\n', 1)[0] ?? '';
+  return first.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
 }
 
 /**
@@ -193,19 +202,12 @@ export async function readReportDir(dir: string, what = 'report directory'): Pro
   if (!existsSync(join(dir, 'latency.csv'))) {
     throw new ConfigError(what, `${dir} has no latency.csv; pass a directory written by rkvs bench (reports/<run-id>/)`);
   }
+  const meta = await readMeta(dir);
+  checkReportFormat(dir, meta, await csvHeader(join(dir, 'latency.csv')), what);
   const [latency, overhead, requests, errors, cost] = await Promise.all(
     ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'cost.csv'].map((f) => readCsvIfExists(dir, f)),
   );
   latency!.forEach((r, i) => cellKeyOf(r, `${join(dir, 'latency.csv')} row ${i + 1}`));
-  let meta: Record<string, unknown> | null = null;
-  const metaFile = join(dir, 'meta.json');
-  if (existsSync(metaFile)) {
-    try {
-      meta = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new ConfigError(metaFile, `is not valid JSON (${(e as Error).message})`);
-    }
-  }
   const hFile = join(dir, 'histograms.jsonl');
   const hasHistograms = existsSync(hFile);
   const cells = hasHistograms ? parseHistogramsJsonl(await readFile(hFile, 'utf8'), hFile) : new Map<string, CellSamples>();

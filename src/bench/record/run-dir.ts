@@ -1,21 +1,17 @@
-/** The report directory `reports/<YYYYMMDD-HHMMSS>-<suite>/` and the writing of every report file. */
+/**
+ * The run directory `reports/<YYYYMMDD-HHMMSS>-<suite>/`: creating it, and the exact record of a
+ * run written into it (histograms.jsonl, counters.json, history.jsonl, meta.json).
+ */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { mkdirs } from '../../util/fs.js';
-import { percentileText } from '../run/histogram.js';
+import type { Cell } from '../config/cell.js';
 import type { RunMeta } from './meta.js';
 import { redact } from './meta.js';
-import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, toCsv } from '../report/csv.js';
 import type { BenchResults } from './results.js';
 
-/** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
-export function makeRunId(suite: string, at: Date = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const d = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`;
-  const t = `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
-  return `${d}-${t}-${suite}`;
-}
+export { makeRunId } from '../run/plan.js';
 
 function fsMessage(e: unknown, what: string, fix: string): string {
   const code = (e as { code?: string }).code;
@@ -43,20 +39,19 @@ function safe(s: string | number): string {
   return String(s).replace(/[^A-Za-z0-9_.-]+/g, '-');
 }
 
-/** Histogram file name of a cell. */
-export function hgrmName(k: { config: string; variant: string; schedule: string; op: string; value_bytes: number; clients: number }): string {
-  return `${safe(k.config)}_${safe(k.variant)}_${safe(k.schedule)}_${safe(k.op)}_${k.value_bytes}B_${k.clients}c.hgrm`;
+/**
+ * Histogram file name of a cell key: `<config>_<variant>_<schedule>_<op>_<bytes>B_<clients>c`, then
+ * `_<workload>_<registers>r_<workers>w` and `_open<rate>` for an open loop, so every key has its own.
+ */
+export function hgrmName(k: Cell & { op: string }): string {
+  const load = k.mode === 'open' ? `_open${k.open_rate}` : '';
+  return `${safe(k.config)}_${safe(k.variant)}_${safe(k.schedule)}_${safe(k.op)}_${k.value_bytes}B_${k.clients}c_${safe(k.workload)}_${k.registers}r_${k.workers}w${load}.hgrm`;
 }
 
-/** Writes every report file; throws a one-line Error naming the file when the disk refuses. */
-export async function writeReport(
-  dir: string,
-  results: BenchResults,
-  meta: RunMeta,
-  extra: { history?: string[] } = {},
-): Promise<string[]> {
+/** Writes files (relative path, text) into `dir`; throws a one-line Error naming the file when the disk refuses. */
+export async function writeFiles(dir: string, files: readonly [string, string][]): Promise<string[]> {
   const written: string[] = [];
-  const put = async (rel: string, text: string) => {
+  for (const [rel, text] of files) {
     const file = path.join(dir, rel);
     try {
       await mkdirs(path.dirname(file));
@@ -65,49 +60,18 @@ export async function writeReport(
       throw new Error(fsMessage(e, `cannot write report file ${file}`, 'free some space or choose another --out DIR; the run can be repeated with the same --seed'));
     }
     written.push(rel);
-  };
-  await put('latency.csv', toCsv(LATENCY_COLUMNS, results.latencyRows()));
-  await put('overhead.csv', toCsv(OVERHEAD_COLUMNS, results.overheadRows()));
-  await put('requests.csv', toCsv(REQUESTS_COLUMNS, results.requestRows()));
-  await put('errors.csv', toCsv(ERRORS_COLUMNS, results.errorRows()));
-  await put('histograms.jsonl', results.histogramLines.map((l) => JSON.stringify(l)).join('\n') + (results.histogramLines.length ? '\n' : ''));
-  for (const c of results.cellHistograms()) {
-    if (c.ok.totalCount > 0) await put(path.join('histograms', hgrmName(c.key)), percentileText(c.ok));
   }
-  await put('counters.json', JSON.stringify(results.counters()) + '\n');
-  if (extra.history) await put('history.jsonl', extra.history.join('\n') + (extra.history.length ? '\n' : ''));
-  await put('meta.json', JSON.stringify(redact(meta), null, 2) + '\n');
   return written;
 }
 
-/**
- * The derived files of a report directory: cost.csv (priced requests and storage, docs/cost.md),
- * then report.html with charts/*.svg|png (which shows cost.csv). Neither may fail a run whose
- * measurements are written: a failure is reported through `warn` and the file is left out.
- */
-export async function finishReportDir(dir: string, warn: (line: string) => void): Promise<string[]> {
-  const written: string[] = [];
-  try {
-    const { writeCostCsv } = await import('../analyze/cost.js');
-    const cost = await writeCostCsv(dir);
-    written.push('cost.csv');
-    for (const w of cost.warnings) warn(`cost: ${w}`);
-  } catch (e) {
-    warn(`warning: cost.csv not written (${(e as Error)?.message ?? String(e)}); run rkvs cost ${dir} to retry`);
-  }
-  try {
-    const { writeHtmlReport } = await import('../report/html.js');
-    let r;
-    try {
-      r = await writeHtmlReport(dir);
-    } catch (e) {
-      // the PNG renderer is the part most likely to be missing: keep the page and the SVG charts
-      warn(`warning: charts/*.png not written (${(e as Error)?.message ?? String(e)})`);
-      r = await writeHtmlReport(dir, { pngFiles: false });
-    }
-    written.push('report.html', ...r.chartFiles.map((f) => path.relative(dir, f)));
-  } catch (e) {
-    warn(`warning: report.html not written (${(e as Error)?.message ?? String(e)}); run rkvs report ${dir} to retry`);
-  }
-  return written;
+/** The exact record of a run: histograms.jsonl, counters.json, history.jsonl (when recorded) and meta.json. */
+export function recordFiles(results: BenchResults, meta: RunMeta, o: { history?: boolean | string[] } = {}): [string, string][] {
+  const lines = (xs: readonly string[]) => xs.join('\n') + (xs.length ? '\n' : '');
+  const history = Array.isArray(o.history) ? o.history : results.history;
+  return [
+    ['histograms.jsonl', lines(results.histogramLines.map((l) => JSON.stringify(l)))],
+    ['counters.json', JSON.stringify(results.counters()) + '\n'],
+    ...(o.history ? [['history.jsonl', lines(history)] as [string, string]] : []),
+    ['meta.json', JSON.stringify(redact(meta), null, 2) + '\n'],
+  ];
 }

@@ -4,15 +4,18 @@
  * wherever it runs.
  */
 import type { Store } from '../../store.js';
+import type { Cell } from '../config/cell.js';
 import type { BenchRegisterStore, CreateRobustStore } from './register.js';
-import { CountingStore, RequestCounter, type RequestCounts } from './counting.js';
+import { CountingStore, RequestCounter, type RequestEntry } from './counting.js';
 import { withTimeout } from '../../util/abort.js';
 import { runCell, type BenchClient, type CellOutcome, type HistoryEvent } from './runner.js';
 import { ScopedStore } from '../config/stores.js';
-import type { BenchSchedule, BenchVariant, Workload } from './workload.js';
+import type { BenchSchedule, BenchVariant, Workload } from '../config/workload.js';
 
 /** Everything a process needs to run its part of a cell (JSON-safe, sent to workers). */
 export interface CellPartTask {
+  /** The cell this part belongs to (its key goes into every history line). */
+  cell: Cell;
   /** Configuration name (history register names). */
   config: string;
   /** Key namespace of the cell, shared by every part so they contend on the same registers. */
@@ -41,7 +44,7 @@ export interface CellPartTask {
 
 export interface CellPartResult {
   outcome: CellOutcome;
-  requests: { op: string; replica: string; counts: RequestCounts }[];
+  requests: RequestEntry[];
   history: string[];
 }
 
@@ -119,6 +122,7 @@ export function preparePart(task: CellPartTask, replicas: readonly Store[], crea
     run: async (o) => {
       const history: string[] = [];
       const regPrefix = `${task.config}/${task.variant}/${task.schedule}/${task.ns}${task.historyScope ?? ''}`;
+      const cellId = task.ns.replace(/\/$/, '');
       try {
         const outcome = await runCell({
           clients,
@@ -130,7 +134,9 @@ export function preparePart(task: CellPartTask, replicas: readonly Store[], crea
           signal: o.signal,
           epochMs: o.epochMs,
           clientOffset: task.first,
-          history: task.history ? (e: HistoryEvent) => history.push(JSON.stringify({ ...e, register: regPrefix + e.register })) : undefined,
+          history: task.history
+            ? (e: HistoryEvent) => history.push(JSON.stringify({ ...e, register: regPrefix + e.register, cell_id: cellId, cell: task.cell }))
+            : undefined,
           onOp: o.onOp,
         });
         await o.afterRun?.();

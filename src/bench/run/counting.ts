@@ -1,7 +1,8 @@
 /**
- * Requests and bytes per logical operation. Every replica is wrapped in a counting layer; each
- * replica call is attributed to the logical operation (write/read/remove) whose async context
- * issued it — background GC and lingering calls included — through AsyncLocalStorage.
+ * Counts replica requests and bytes per logical operation of a cell. Every replica is wrapped in a
+ * counting layer; each replica call is attributed to the logical operation (write/read/remove, at
+ * its value size) whose async context issued it — background GC and lingering calls included —
+ * through AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CallOptions, Store } from '../../store.js';
@@ -10,6 +11,8 @@ import { ForwardingStore } from '../../layers/forwarding.js';
 /** The logical operation a replica call belongs to. */
 export interface OpContext {
   op: string;
+  /** Value size of the operation's series (the cell's size, or a distribution's bucket). @default 0 */
+  value_bytes?: number;
   /** False during warm-up: calls are then not counted. */
   measured: boolean;
 }
@@ -43,14 +46,22 @@ export function addCounts(into: RequestCounts, c: RequestCounts): void {
   into.bytes_down += c.bytes_down;
 }
 
-/** Counts per (logical op, replica). */
+/** The requests one replica received for one operation of a cell, at one value size. */
+export interface RequestEntry {
+  op: string;
+  value_bytes: number;
+  replica: string;
+  counts: RequestCounts;
+}
+
+/** Counts per (logical op, value size, replica). */
 export class RequestCounter {
   private readonly counts = new Map<string, RequestCounts>();
 
   private slot(replica: string): RequestCounts | undefined {
     const ctx = opContext.getStore();
     if (!ctx || !ctx.measured) return undefined;
-    const k = `${ctx.op}\u0000${replica}`;
+    const k = `${ctx.op}\u0000${ctx.value_bytes ?? 0}\u0000${replica}`;
     let c = this.counts.get(k);
     if (!c) this.counts.set(k, (c = emptyCounts()));
     return c;
@@ -67,11 +78,11 @@ export class RequestCounter {
     c.bytes_down += down;
   }
 
-  /** Every (op, replica) pair with its totals. */
-  entries(): { op: string; replica: string; counts: RequestCounts }[] {
+  /** Every (op, value size, replica) with its totals. */
+  entries(): RequestEntry[] {
     return [...this.counts].map(([k, counts]) => {
-      const [op, replica] = k.split('\u0000') as [string, string];
-      return { op, replica, counts };
+      const [op, vb, replica] = k.split('\u0000') as [string, string, string];
+      return { op, value_bytes: Number(vb), replica, counts };
     });
   }
 }

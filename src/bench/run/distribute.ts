@@ -11,7 +11,7 @@
  */
 import { decodeHistogram, encodeHistogram, mergeHistograms, type Histogram } from './histogram.js';
 import { emptyOutcome, type CellOutcome } from './runner.js';
-import type { LogicalOp, Workload } from './workload.js';
+import type { LogicalOp, Workload } from '../config/workload.js';
 
 /** Clients `[first, end)` of part `i` of `parts` (earlier parts get the extra client). */
 export function clientRange(clients: number, i: number, parts: number): [number, number] {
@@ -87,7 +87,7 @@ export interface EncodedOutcome {
   failed: [string, string][];
   errors: [string, number][];
   measured: [LogicalOp, number][];
-  rounds: [LogicalOp, { sum: number; n: number }][];
+  rounds: [string, { sum: number; n: number }][];
   lastWritten: [string, number][];
   startEpochMs: number;
   endEpochMs: number;

@@ -1,23 +1,25 @@
 /**
  * The `micro` suite: the register's own CPU cost per operation, measured with tinybench on
- * memory replicas without any latency, reported in the latency.csv schema (config "memory-cpu").
+ * memory replicas without any latency, reported in the latency.csv schema (config "memory-cpu",
+ * workload "micro").
  */
 import { Bench } from 'tinybench';
 import { createMemoryStore } from '../../adapters/memory.js';
 import type { Store } from '../../store.js';
-import { createHistogram } from './histogram.js';
-import type { CreateRobustStore } from './register.js';
-import type { Progress } from './progress.js';
-import type { BenchResults } from '../record/results.js';
+import type { Cell } from '../config/cell.js';
 import type { Suite } from '../config/suite.js';
-import type { BenchSchedule, BenchVariant } from './workload.js';
+import type { BenchSchedule, BenchVariant } from '../config/workload.js';
+import { createHistogram } from './histogram.js';
+import type { MeasurementSink } from './measurement.js';
+import type { Progress } from './progress.js';
+import type { CreateRobustStore } from './register.js';
 import { registerName } from './workload.js';
 
 export const MICRO_CONFIG = 'memory-cpu';
 
 export async function runMicro(o: {
   suite: Suite;
-  results: BenchResults;
+  sink: MeasurementSink;
   progress: Progress;
   createRobustStore: CreateRobustStore | null;
   variants: BenchVariant[];
@@ -26,7 +28,7 @@ export async function runMicro(o: {
 }): Promise<void> {
   const m = o.suite.micro;
   const bench = new Bench({ name: o.suite.name, time: m.timeMs, warmupTime: Math.min(200, m.timeMs), retainSamples: true, signal: o.signal });
-  const meta = new Map<string, { variant: string; schedule: string; op: string; value_bytes: number }>();
+  const meta = new Map<string, { cell: Cell; op: string }>();
   for (const variant of o.variants) {
     for (const schedule of variant === 'raw' ? (['none'] as const) : o.schedules) {
       for (const size of m.valueBytes) {
@@ -41,7 +43,8 @@ export async function runMicro(o: {
         await store.settled?.();
         for (const op of ['write', 'read'] as const) {
           const name = `${variant}/${schedule}/${op}/${size}`;
-          meta.set(name, { variant, schedule, op, value_bytes: size });
+          const cell: Cell = { config: MICRO_CONFIG, variant, schedule, value_bytes: size, clients: 1, registers: m.registers, workers: 1, workload: 'micro', mode: 'closed', open_rate: 0 };
+          meta.set(name, { cell, op });
           bench.add(name, async () => {
             const reg = registerName(i++ % m.registers);
             if (op === 'write') await store.put(reg, value);
@@ -55,6 +58,7 @@ export async function runMicro(o: {
   const start = Date.now();
   await bench.run();
   const end = Date.now();
+  let n = 0;
   for (const task of bench.tasks) {
     const k = meta.get(task.name);
     const res = task.result as { state: string; latency?: { samples?: number[]; samplesCount: number } } | undefined;
@@ -63,14 +67,19 @@ export async function runMicro(o: {
     // tinybench samples are in ms; the histogram stores microseconds with 3 significant digits
     for (const s of res.latency.samples ?? []) h.recordValue(Math.max(0, Math.round(s * 1000)));
     const elapsedMs = (res.latency.samples ?? []).reduce((a, b) => a + b, 0);
-    o.results.addSeries(
-      { config: MICRO_CONFIG, variant: k.variant, schedule: k.schedule, op: k.op, value_bytes: k.value_bytes, clients: 1 },
-      0,
-      h,
-      undefined,
-      0,
-      { startEpochMs: start, endEpochMs: end, elapsedMs },
-    );
+    // one measurement per task: each op's throughput is over its own samples' time
+    o.sink({
+      cell: k.cell,
+      cellId: `micro${String(++n).padStart(4, '0')}`,
+      repeat: 0,
+      window: { startEpochMs: start, endEpochMs: end, elapsedMs },
+      series: [{ key: { ...k.cell, op: k.op }, ok: h, errors: new Map() }],
+      requests: [],
+      storage: [],
+      history: [],
+      ran: true,
+      interrupted: false,
+    });
     o.progress.log(`micro ${task.name}: ${h.totalCount} samples, mean ${(h.mean).toFixed(1)} us`);
   }
 }

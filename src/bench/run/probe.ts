@@ -107,7 +107,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Accumulates one probe row. */
-class Cell {
+class Tally {
   readonly samples: number[] = [];
   errors = 0;
   anomalies = 0;
@@ -156,6 +156,19 @@ function providerOf(spec: ReplicaSpec): string {
   return spec.provider === 'emulator' ? `emulator:${spec.kind}` : spec.provider;
 }
 
+/** What the steps of a replica's probe share. */
+interface ProbeRun {
+  info: { config: string; replica: string; provider: string; prefixRoot: string; probePrefix: string };
+  opts: ProbeOptions;
+  base: Pick<ProbeRow, 'run_id' | 'config' | 'replica' | 'provider'>;
+  rows: ProbeRow[];
+  /** Options of one call: the run's signal and the per-call timeout. */
+  call(): { signal: AbortSignal };
+  log(line: string): void;
+  /** Adds a tally's row and logs its errors and anomalies. */
+  add(t: Tally): void;
+}
+
 /**
  * Probes one replica store (opened WITHOUT a prefix): access and foreign objects first, then
  * latency and consistency under `probePrefix`, then removes what it wrote.
@@ -165,111 +178,117 @@ export async function probeReplica(
   info: { config: string; replica: string; provider: string; prefixRoot: string; probePrefix: string },
   opts: ProbeOptions,
 ): Promise<ProbeRow[]> {
-  const base = { run_id: opts.runId, config: info.config, replica: info.replica, provider: info.provider };
-  const log = opts.log ?? (() => {});
-  const sizes = opts.sizes ?? DEFAULT_PROBE_SIZES;
-  const samples = opts.samples ?? 5;
-  const trials = opts.consistencyTrials ?? 10;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const call = () => ({ signal: opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
-  const rows: ProbeRow[] = [];
-  const say = (cell: Cell) => {
-    if (cell.errors) log(`${info.config}/${info.replica}: ${cell.check} (${cell.valueBytes} B): ${cell.errors} error(s), first: ${cell.firstError}`);
-    if (cell.anomalies) log(`${info.config}/${info.replica}: ${cell.check}: ${cell.anomalies} anomaly(ies)`);
+  const log = opts.log ?? (() => {});
+  const run: ProbeRun = {
+    info,
+    opts,
+    base: { run_id: opts.runId, config: info.config, replica: info.replica, provider: info.provider },
+    rows: [],
+    call: () => ({ signal: opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) }),
+    log,
+    add(t) {
+      this.rows.push(t.row(this.base));
+      if (t.errors) log(`${info.config}/${info.replica}: ${t.check} (${t.valueBytes} B): ${t.errors} error(s), first: ${t.firstError}`);
+      if (t.anomalies) log(`${info.config}/${info.replica}: ${t.check}: ${t.anomalies} anomaly(ies)`);
+    },
   };
-
-  // Access: list the bucket root, count objects outside the prefix root.
-  const access = new Cell('access', 0);
-  const listed = await access.time(() => findForeignObjects(raw, info.prefixRoot, { ...call(), replica: info.replica }));
-  if (listed.ok && listed.value.count > 0) {
-    access.anomalies = listed.value.count;
-    if (!opts.yes) {
-      rows.push(access.row(base));
-      log(
-        `${info.config}/${info.replica}: bucket holds ${listed.value.count} object(s) outside "${info.prefixRoot}" ` +
-          `(e.g. ${listed.value.examples.map((k) => JSON.stringify(k)).join(', ')}); skipped — use a dedicated bucket or rerun with --yes`,
-      );
-      return rows;
-    }
-  }
-  if (!listed.ok) {
-    rows.push(access.row(base));
-    say(access);
-    return rows;
-  }
-
-  const store = await prefixStore(raw, info.probePrefix);
-  // A put/get/remove round trip completes the access check.
-  const hello = new TextEncoder().encode('rkvs probe');
-  const put = await access.time(() => store.put('access', hello, call()));
-  const got = put.ok ? await access.time(() => store.get('access', call())) : { ok: false as const };
-  if (got.ok && !sameBytes(got.value, hello)) access.anomalies++;
-  await access.time(() => store.remove('access', call()));
-  rows.push(access.row(base));
-  say(access);
-  if (access.errors) {
-    await cleanupOpened({ replicas: [store] }, { signal: opts.signal });
-    return rows;
-  }
-
+  const store = await probeAccess(raw, run);
+  if (!store) return run.rows;
   try {
-    // Latency by value size.
-    for (const size of sizes) {
-      const cells = { put: new Cell('put', size), get: new Cell('get', size), list: new Cell('list', size), remove: new Cell('remove', size) };
-      const value = randomBytes(size);
-      const keys = Array.from({ length: samples }, (_, i) => `lat/${size}/${i}`);
-      for (const k of keys) await cells.put.time(() => store.put(k, value, call()));
-      for (const k of keys) {
-        const g = await cells.get.time(() => store.get(k, call()));
-        if (g.ok && !sameBytes(g.value, value)) cells.get.anomalies++;
-      }
-      for (let i = 0; i < samples; i++) {
-        const l = await cells.list.time(() => store.list(`lat/${size}/`, call()));
-        if (l.ok && l.value.length !== keys.length) cells.list.anomalies++;
-      }
-      for (const k of keys) await cells.remove.time(() => store.remove(k, call()));
-      for (const c of Object.values(cells)) {
-        rows.push(c.row(base));
-        say(c);
-      }
-    }
-
-    // Consistency.
-    const raw1 = new Cell('read-after-write', 0);
-    const law = new Cell('list-after-write', 0);
-    const rar = new Cell('read-after-remove', 0);
-    for (let i = 0; i < trials; i++) {
-      const key = `cons/${i}`;
-      const v1 = randomBytes(32);
-      const v2 = randomBytes(32);
-      // list-after-write: a brand-new key must be listed right after its put completes.
-      const p1 = await law.time(async () => {
-        await store.put(key, v1, call());
-        return store.list('cons/', call());
-      });
-      if (p1.ok && !p1.value.includes(key)) law.anomalies++;
-      // read-after-write (overwrite): the get after a completed put returns the new value.
-      const g = await raw1.time(async () => {
-        await store.put(key, v2, call());
-        return store.get(key, call());
-      });
-      if (g.ok && !sameBytes(g.value, v2)) raw1.anomalies++;
-      // read-after-remove: the get after a completed remove finds nothing.
-      const r = await rar.time(async () => {
-        await store.remove(key, call());
-        return store.get(key, call());
-      });
-      if (r.ok && r.value !== null) rar.anomalies++;
-    }
-    for (const c of [raw1, law, rar]) {
-      rows.push(c.row(base));
-      say(c);
-    }
+    for (const size of opts.sizes ?? DEFAULT_PROBE_SIZES) await probeLatency(store, size, run);
+    await probeConsistency(store, run);
   } finally {
     const left = await cleanupOpened({ replicas: [store] }, { signal: opts.signal });
     for (const l of left) if (l.errors) log(`${info.config}/${info.replica}: cleanup left ${l.found - l.removed} key(s): ${l.firstError}`);
   }
-  return rows;
+  return run.rows;
+}
+
+/**
+ * Access: lists the bucket root (objects outside the prefix root stop the probe unless --yes), then
+ * a put/get/remove round trip under the probe prefix. Returns the prefixed store, or undefined when
+ * the probe cannot go on.
+ */
+async function probeAccess(raw: Store, run: ProbeRun): Promise<Store | undefined> {
+  const { info, opts } = run;
+  const access = new Tally('access', 0);
+  const listed = await access.time(() => findForeignObjects(raw, info.prefixRoot, { ...run.call(), replica: info.replica }));
+  if (listed.ok && listed.value.count > 0) {
+    access.anomalies = listed.value.count;
+    if (!opts.yes) {
+      run.rows.push(access.row(run.base));
+      run.log(
+        `${info.config}/${info.replica}: bucket holds ${listed.value.count} object(s) outside "${info.prefixRoot}" ` +
+          `(e.g. ${listed.value.examples.map((k) => JSON.stringify(k)).join(', ')}); skipped — use a dedicated bucket or rerun with --yes`,
+      );
+      return undefined;
+    }
+  }
+  if (!listed.ok) {
+    run.add(access);
+    return undefined;
+  }
+  const store = await prefixStore(raw, info.probePrefix);
+  const hello = new TextEncoder().encode('rkvs probe');
+  const put = await access.time(() => store.put('access', hello, run.call()));
+  const got = put.ok ? await access.time(() => store.get('access', run.call())) : { ok: false as const };
+  if (got.ok && !sameBytes(got.value, hello)) access.anomalies++;
+  await access.time(() => store.remove('access', run.call()));
+  run.add(access);
+  if (!access.errors) return store;
+  await cleanupOpened({ replicas: [store] }, { signal: opts.signal });
+  return undefined;
+}
+
+/** Latency of put, get, list and remove at one value size. */
+async function probeLatency(store: Store, size: number, run: ProbeRun): Promise<void> {
+  const samples = run.opts.samples ?? 5;
+  const t = { put: new Tally('put', size), get: new Tally('get', size), list: new Tally('list', size), remove: new Tally('remove', size) };
+  const value = randomBytes(size);
+  const keys = Array.from({ length: samples }, (_, i) => `lat/${size}/${i}`);
+  for (const k of keys) await t.put.time(() => store.put(k, value, run.call()));
+  for (const k of keys) {
+    const g = await t.get.time(() => store.get(k, run.call()));
+    if (g.ok && !sameBytes(g.value, value)) t.get.anomalies++;
+  }
+  for (let i = 0; i < samples; i++) {
+    const l = await t.list.time(() => store.list(`lat/${size}/`, run.call()));
+    if (l.ok && l.value.length !== keys.length) t.list.anomalies++;
+  }
+  for (const k of keys) await t.remove.time(() => store.remove(k, run.call()));
+  for (const x of Object.values(t)) run.add(x);
+}
+
+/** Read-after-write, list-after-write and read-after-remove, `consistencyTrials` times each. */
+async function probeConsistency(store: Store, run: ProbeRun): Promise<void> {
+  const raw1 = new Tally('read-after-write', 0);
+  const law = new Tally('list-after-write', 0);
+  const rar = new Tally('read-after-remove', 0);
+  for (let i = 0; i < (run.opts.consistencyTrials ?? 10); i++) {
+    const key = `cons/${i}`;
+    const v1 = randomBytes(32);
+    const v2 = randomBytes(32);
+    // list-after-write: a brand-new key must be listed right after its put completes.
+    const p1 = await law.time(async () => {
+      await store.put(key, v1, run.call());
+      return store.list('cons/', run.call());
+    });
+    if (p1.ok && !p1.value.includes(key)) law.anomalies++;
+    // read-after-write (overwrite): the get after a completed put returns the new value.
+    const g = await raw1.time(async () => {
+      await store.put(key, v2, run.call());
+      return store.get(key, run.call());
+    });
+    if (g.ok && !sameBytes(g.value, v2)) raw1.anomalies++;
+    // read-after-remove: the get after a completed remove finds nothing.
+    const r = await rar.time(async () => {
+      await store.remove(key, run.call());
+      return store.get(key, run.call());
+    });
+    if (r.ok && r.value !== null) rar.anomalies++;
+  }
+  for (const c of [raw1, law, rar]) run.add(c);
 }
 
 /** Probes every replica of a configuration (one after the other, so they do not disturb each other). */
@@ -282,12 +301,12 @@ export async function probeConfiguration(handle: ProviderConfiguration, opts: Pr
       const { spec, store, error } = each.replicas[i];
       const replica = spec.name ?? `replica-${i}`;
       const base = { run_id: opts.runId, config: handle.name, replica, provider: providerOf(spec) };
-      const cred = new Cell('credentials', 0);
+      const cred = new Tally('credentials', 0);
       if (!store) {
         // A ConfigError is a setup problem (variable unset, bad endpoint); anything else happened
         // while reaching the bucket (e.g. an emulator adapter that creates its bucket up front).
         const setup = error instanceof ConfigError;
-        const failed = setup ? cred : new Cell('access', 0);
+        const failed = setup ? cred : new Tally('access', 0);
         failed.errors = 1;
         if (!setup) rows.push({ ...cred.row(base), count: 1 });
         rows.push(failed.row(base));

@@ -15,15 +15,8 @@ import { Random } from '../../util/random.js';
 import { createHistogram, recordMs, type Histogram } from './histogram.js';
 import { withOp } from './counting.js';
 import type { Operation } from '../../check/history.js';
-import {
-  opSampler,
-  registerName,
-  registerSampler,
-  sizeBucket,
-  valueSizeSampler,
-  type LogicalOp,
-  type Workload,
-} from './workload.js';
+import type { LogicalOp, Workload } from '../config/workload.js';
+import { opSampler, registerName, registerSampler, sizeBucket, valueSizeSampler } from './workload.js';
 
 /** One client of a cell: the three logical operations over some store. */
 export interface BenchClient {
@@ -66,7 +59,7 @@ export interface CellOptions {
   clientOffset?: number;
 }
 
-/** Cell key of one measured series: op and value size bucket. */
+/** Key of one measured series of a cell: op and value size (bucket). */
 export function seriesKey(op: string, valueBytes: number): string {
   return `${op}|${valueBytes}`;
 }
@@ -76,12 +69,12 @@ export interface CellOutcome {
   ok: Map<string, Histogram>;
   /** Latencies of failed operations, kept apart. */
   failed: Map<string, Histogram>;
-  /** Error counts per `op|kind`. */
+  /** Error counts per `op|value_bytes|kind`. */
   errors: Map<string, number>;
   /** Measured operations per op (ok + failed). */
   measured: Map<LogicalOp, number>;
-  /** Sum and count of read rounds reported by the store, per op. */
-  rounds: Map<LogicalOp, { sum: number; n: number }>;
+  /** Sum and count of read rounds reported by the store, per series (`op|value_bytes`). */
+  rounds: Map<string, { sum: number; n: number }>;
   /** Last written size per register (logical bytes), removes drop the register. */
   lastWritten: Map<string, number>;
   /** Measured window, performance.now() milliseconds. */
@@ -116,127 +109,180 @@ export function emptyOutcome(): CellOutcome {
 
 /** Runs one cell; never throws for operation failures (they are counted). */
 export async function runCell(o: CellOptions): Promise<CellOutcome> {
-  const w = o.workload;
-  const opsTarget = o.ops ?? (o.durationS === undefined ? w.ops : undefined);
-  const durationMs = (o.durationS ?? (opsTarget === undefined ? w.durationS : undefined) ?? 0) * 1000;
-  const warmup = w.warmupOps;
-  const openRate = w.mode === 'closed' ? null : w.mode.openRate;
-  const nameOf = o.registerName ?? registerName;
-  const epoch = o.epochMs ?? performance.now();
+  const loop = new CellLoop(o);
+  await Promise.all(o.clients.map((c, k) => loop.runClient(c, (o.clientOffset ?? 0) + k)));
+  return loop.finish();
+}
 
-  const out = emptyOutcome();
-  const hist = (m: Map<string, Histogram>, k: string) => {
+/** One operation about to be issued by a client. */
+interface PendingOp {
+  op: LogicalOp;
+  register: string;
+  size: number;
+  /** Series value size: the cell's size, or the bucket of a drawn size (writes). */
+  bucket: number;
+  id: string;
+  value?: Uint8Array;
+  measured: boolean;
+  /** When the operation was due (open loop) or issued (closed loop), performance.now() ms. */
+  intended: number;
+}
+
+/** The shared state of one cell's clients: the next operation, the measured window, the outcome. */
+class CellLoop {
+  readonly out = emptyOutcome();
+  private next = 0;
+  private measureStart: number | undefined;
+  private lastEnd = 0;
+  private readonly loopStart = performance.now();
+  private readonly opsTarget: number | undefined;
+  private readonly durationMs: number;
+  private readonly openRate: number | null;
+  private readonly interval: number;
+  private readonly epoch: number;
+  private readonly root: Random;
+
+  constructor(private readonly o: CellOptions) {
+    const w = o.workload;
+    this.opsTarget = o.ops ?? (o.durationS === undefined ? w.ops : undefined);
+    this.durationMs = (o.durationS ?? (this.opsTarget === undefined ? w.durationS : undefined) ?? 0) * 1000;
+    this.openRate = w.mode === 'closed' ? null : w.mode.openRate;
+    this.interval = this.openRate ? 1000 / this.openRate : 0;
+    this.epoch = o.epochMs ?? performance.now();
+    this.root = new Random(o.seed);
+  }
+
+  private done(i: number, now: number): boolean {
+    if (this.o.signal?.aborted) return true;
+    const warmup = this.o.workload.warmupOps;
+    if (this.opsTarget !== undefined) return i >= warmup + this.opsTarget;
+    if (i < warmup) return false;
+    return this.measureStart !== undefined && now >= this.measureStart + this.durationMs;
+  }
+
+  /** Takes the next operation and waits until it is due; undefined when the cell is over. */
+  private async claim(): Promise<{ i: number; intended: number } | undefined> {
+    const i = this.next;
+    let intended = this.openRate ? this.loopStart + i * this.interval : performance.now();
+    if (this.done(i, intended)) return undefined;
+    this.next++;
+    if (this.openRate) {
+      const wait = intended - performance.now();
+      if (wait > 0) {
+        try {
+          await sleep(wait, this.o.signal);
+        } catch {
+          return undefined;
+        }
+      }
+    } else {
+      intended = performance.now();
+    }
+    if (i >= this.o.workload.warmupOps && this.measureStart === undefined) {
+      this.measureStart = intended;
+      this.out.startEpochMs = Date.now() - (performance.now() - intended);
+    }
+    return { i, intended };
+  }
+
+  async runClient(client: BenchClient, k: number): Promise<void> {
+    const w = this.o.workload;
+    const rnd = this.root.fork(`client-${k}`);
+    const nextOp = opSampler(w.mix, rnd);
+    const nextReg = registerSampler(w.registers, w.access, rnd);
+    const nextSize = valueSizeSampler(w.valueBytes, this.o.valueBytes, rnd);
+    const nameOf = this.o.registerName ?? registerName;
+    let seq = 0;
+    for (;;) {
+      const slot = await this.claim();
+      if (!slot) return;
+      const op = nextOp();
+      const register = nameOf(nextReg());
+      const size = op === 'write' ? nextSize() : 0;
+      const bucket = op === 'write' ? (this.o.valueBytes ?? sizeBucket(size)) : (this.o.valueBytes ?? 0);
+      const id = `${client.id}:${seq++}`;
+      const value = op === 'write' ? makeValue(size, id, rnd) : undefined;
+      const p: PendingOp = { op, register, size, bucket, id, value, measured: slot.i >= w.warmupOps, intended: slot.intended };
+      if (await this.perform(client, p)) return;
+    }
+  }
+
+  /** Issues one operation and records it; true when the run was interrupted during it. */
+  private async perform(client: BenchClient, p: PendingOp): Promise<boolean> {
+    const opts: CallOptions = { signal: this.o.signal };
+    let output: string | null = null;
+    let rounds: number | undefined;
+    const call = performance.now();
+    const start = this.openRate ? p.intended : call;
+    const event = { client: client.id, op: p.op === 'read' ? ('read' as const) : ('write' as const), register: p.register, input: p.op === 'write' ? p.id : null };
+    try {
+      await withOp({ op: p.op, value_bytes: p.bucket, measured: p.measured }, async () => {
+        if (p.op === 'write') await client.write(p.register, p.value as Uint8Array, opts);
+        else if (p.op === 'remove') await client.remove(p.register, opts);
+        else {
+          const r = await client.read(p.register, opts);
+          output = r.value === null ? null : valueId(r.value);
+          rounds = r.rounds;
+        }
+      });
+    } catch (e) {
+      const end = performance.now();
+      if (this.o.signal?.aborted) {
+        this.out.interrupted = true;
+        return true;
+      }
+      const kind = errorKind(e);
+      this.o.history?.({ ...event, output: null, call: call - this.epoch, return: null, error: kind });
+      if (p.measured) this.recordFailed(p, kind, end - start, end);
+      return false;
+    }
+    const end = performance.now();
+    if (p.op === 'write') this.out.lastWritten.set(p.register, p.size);
+    else if (p.op === 'remove') this.out.lastWritten.delete(p.register);
+    this.o.history?.({ ...event, output, call: call - this.epoch, return: end - this.epoch });
+    if (p.measured) this.recordOk(p, end - start, end, rounds);
+    return false;
+  }
+
+  private hist(m: Map<string, Histogram>, k: string): Histogram {
     let h = m.get(k);
     if (!h) m.set(k, (h = createHistogram()));
     return h;
-  };
+  }
 
-  let next = 0;
-  let measureStart: number | undefined;
-  let lastEnd = 0;
-  const loopStart = performance.now();
-  const interval = openRate ? 1000 / openRate : 0;
+  private count(p: PendingOp, end: number): void {
+    this.out.measured.set(p.op, (this.out.measured.get(p.op) ?? 0) + 1);
+    this.lastEnd = Math.max(this.lastEnd, end);
+    this.o.onOp?.();
+  }
 
-  const done = (i: number, now: number): boolean => {
-    if (o.signal?.aborted) return true;
-    if (opsTarget !== undefined) return i >= warmup + opsTarget;
-    if (i < warmup) return false;
-    return measureStart !== undefined && now >= measureStart + durationMs;
-  };
-
-  const root = new Random(o.seed);
-  const runClient = async (client: BenchClient, k: number) => {
-    const rnd = root.fork(`client-${k}`);
-    const nextOp = opSampler(w.mix, rnd);
-    const nextReg = registerSampler(w.registers, w.access, rnd);
-    const nextSize = valueSizeSampler(w.valueBytes, o.valueBytes, rnd);
-    let seq = 0;
-    for (;;) {
-      const i = next;
-      let intended = openRate ? loopStart + i * interval : performance.now();
-      if (done(i, intended)) return;
-      next++;
-      if (openRate) {
-        const wait = intended - performance.now();
-        if (wait > 0) {
-          try {
-            await sleep(wait, o.signal);
-          } catch {
-            return;
-          }
-        }
-      } else {
-        intended = performance.now();
-      }
-      const measured = i >= warmup;
-      if (measured && measureStart === undefined) {
-        measureStart = intended;
-        out.startEpochMs = Date.now() - (performance.now() - intended);
-      }
-      const op = nextOp();
-      const reg = nameOf(nextReg());
-      const size = op === 'write' ? nextSize() : 0;
-      const id = `${client.id}:${seq++}`;
-      let value: Uint8Array | undefined;
-      if (op === 'write') value = makeValue(size, id, rnd);
-      const opts: CallOptions = { signal: o.signal };
-      let output: string | null = null;
-      let rounds: number | undefined;
-      const call = performance.now();
-      const start = openRate ? intended : call;
-      try {
-        await withOp({ op, measured }, async () => {
-          if (op === 'write') await client.write(reg, value as Uint8Array, opts);
-          else if (op === 'remove') await client.remove(reg, opts);
-          else {
-            const r = await client.read(reg, opts);
-            output = r.value === null ? null : valueId(r.value);
-            rounds = r.rounds;
-          }
-        });
-        const end = performance.now();
-        if (op === 'write') out.lastWritten.set(reg, size);
-        else if (op === 'remove') out.lastWritten.delete(reg);
-        o.history?.({ client: client.id, op: op === 'read' ? 'read' : 'write', register: reg, input: op === 'write' ? id : null, output, call: call - epoch, return: end - epoch });
-        if (measured) {
-          const bucket = op === 'write' ? (o.valueBytes ?? sizeBucket(size)) : (o.valueBytes ?? 0);
-          recordMs(hist(out.ok, seriesKey(op, bucket)), end - start);
-          out.measured.set(op, (out.measured.get(op) ?? 0) + 1);
-          if (rounds !== undefined) {
-            const r = out.rounds.get(op) ?? { sum: 0, n: 0 };
-            r.sum += rounds;
-            r.n++;
-            out.rounds.set(op, r);
-          }
-          lastEnd = Math.max(lastEnd, end);
-          o.onOp?.();
-        }
-      } catch (e) {
-        const end = performance.now();
-        if (o.signal?.aborted) {
-          out.interrupted = true;
-          return;
-        }
-        const kind = errorKind(e);
-        o.history?.({ client: client.id, op: op === 'read' ? 'read' : 'write', register: reg, input: op === 'write' ? id : null, output: null, call: call - epoch, return: null, error: kind });
-        if (measured) {
-          const bucket = op === 'write' ? (o.valueBytes ?? sizeBucket(size)) : (o.valueBytes ?? 0);
-          recordMs(hist(out.failed, seriesKey(op, bucket)), end - start);
-          out.errors.set(`${op}|${kind}`, (out.errors.get(`${op}|${kind}`) ?? 0) + 1);
-          out.measured.set(op, (out.measured.get(op) ?? 0) + 1);
-          lastEnd = Math.max(lastEnd, end);
-          o.onOp?.();
-        }
-      }
+  private recordOk(p: PendingOp, ms: number, end: number, rounds: number | undefined): void {
+    const series = seriesKey(p.op, p.bucket);
+    recordMs(this.hist(this.out.ok, series), ms);
+    if (rounds !== undefined) {
+      const r = this.out.rounds.get(series) ?? { sum: 0, n: 0 };
+      r.sum += rounds;
+      r.n++;
+      this.out.rounds.set(series, r);
     }
-  };
+    this.count(p, end);
+  }
 
-  await Promise.all(o.clients.map((c, k) => runClient(c, (o.clientOffset ?? 0) + k)));
-  if (o.signal?.aborted) out.interrupted = true;
-  out.startMs = measureStart ?? lastEnd;
-  out.endMs = Math.max(lastEnd, out.startMs);
-  out.endEpochMs = out.startEpochMs + (out.endMs - out.startMs);
-  return out;
+  private recordFailed(p: PendingOp, kind: string, ms: number, end: number): void {
+    const series = seriesKey(p.op, p.bucket);
+    recordMs(this.hist(this.out.failed, series), ms);
+    this.out.errors.set(`${series}|${kind}`, (this.out.errors.get(`${series}|${kind}`) ?? 0) + 1);
+    this.count(p, end);
+  }
+
+  finish(): CellOutcome {
+    const out = this.out;
+    if (this.o.signal?.aborted) out.interrupted = true;
+    out.startMs = this.measureStart ?? this.lastEnd;
+    out.endMs = Math.max(this.lastEnd, out.startMs);
+    out.endEpochMs = out.startEpochMs + (out.endMs - out.startMs);
+    return out;
+  }
 }
 
 const ID_END = 0x7c; // '|'
