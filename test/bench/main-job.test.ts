@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +33,8 @@ const csvRows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.spl
 describe('main job on the emulators (reduced size)', () => {
   it('runs raw, regular and atomic on S3, Azure and GCS emulators and writes every report file', async () => {
     const out = path.join(tmp, 'emu');
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--clients', '2', '--schedules', 'fast', '--no-checks'], {
+    // the suite's own client counts (1 and 4): the cells with one client must leave exactly 2 copies per register
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--schedules', 'fast', '--no-checks'], {
       cwd: ROOT,
       env: { ...process.env, CI: '1' },
       timeout: 240_000,
@@ -62,6 +64,13 @@ describe('main job on the emulators (reduced size)', () => {
     expect(meta.configurations[0].name).toBe('emulators');
     expect(JSON.stringify(meta)).not.toMatch(/Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/);
     expect(stdout).toMatch(/copies per register at quiescence/);
+    // every CSV keyed by the whole cell, one peak and one quiescent row per (cell, replica), peak >= quiescent
+    const csv = await expectReportKeyed(dir);
+    const one = csv.overhead!.filter((r) => r.variant !== 'raw' && r.phase === 'quiescent' && r.clients === '1');
+    // mixed 1 KiB and large 64 KiB, regular and atomic, on S3, Azure and GCS
+    expect(one).toHaveLength(2 * 2 * 3);
+    for (const r of one) expect(r.copies_per_register, `${r.variant} ${r.workload} ${r.value_bytes}B ${r.replica}`).toBe('2');
+    expect(new Set(one.map((r) => r.replica))).toEqual(new Set(['s3-emulator', 'azure-emulator', 'gcs-emulator']));
   }, 300_000);
 });
 

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/adapters/fs.js';
 import { checkHistory, parseHistory } from '../../src/check/index.js';
+import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -88,6 +89,12 @@ describe('rkvs bench --workers 2', () => {
     const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[12] === 'quiescent' && x[2] !== 'raw');
     expect(ov.length).toBe(12); // 2 variants x 2 client counts x 3 replicas
     for (const x of ov) expect(Number(x[18])).toBeGreaterThanOrEqual(2);
+    // every row says its cell ran over 2 worker processes; the summary prints each storage line once
+    const csv = await expectReportKeyed(dir);
+    expect(new Set(csv.latency!.map((x) => x.workers))).toEqual(new Set(['2']));
+    const storage = r.stdout.split('\n').filter((l) => l.startsWith('  fs3 '));
+    expect(storage).toHaveLength(5);
+    expect(new Set(storage).size).toBe(storage.length);
   }, 90_000);
 
   it('with memory replicas (one set per worker) the history keeps each worker\'s registers apart', async () => {

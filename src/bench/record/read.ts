@@ -164,8 +164,8 @@ export function checkReportFormat(dir: string, meta: Record<string, unknown> | n
   throw new ConfigError(
     what,
     `${dir} is a report in format ${found}, written by an earlier rkvs${commit} before every row carried its whole cell key ` +
-      `(its overhead and request rows mix cells); this rkvs reads format ${REPORT_FORMAT}: run the benchmark again to get a format ${REPORT_FORMAT} report ` +
-      `(for a baseline: check out its commit's suite, run rkvs bench, and copy the new report over it), or read it with the rkvs that wrote it`,
+      `(its overhead and request rows mix cells); this rkvs reads format ${REPORT_FORMAT}: run rkvs bench again to get a format ${REPORT_FORMAT} report ` +
+      `(for a baseline, copy the new report over the old one), or read this one with the rkvs that wrote it`,
   );
 }
 
