@@ -194,7 +194,10 @@ function measurementOf(job: CellJob, outcome: CellOutcome, parts: readonly CellP
     const s = seriesFor(op, vb);
     s.errors.set(kind, (s.errors.get(kind) ?? 0) + n);
   }
-  const requests = parts.flatMap((p) => p.requests.map((e) => ({ key: keyOf(job.cell, e.op, e.value_bytes), replica: e.replica, counts: e.counts })));
+  // replicas in the configuration's order, whichever answered first
+  const requests = parts
+    .flatMap((p) => p.requests.map((e) => ({ key: keyOf(job.cell, e.op, e.value_bytes), replica: e.replica, counts: e.counts })))
+    .sort((a, b) => job.labels.indexOf(a.replica) - job.labels.indexOf(b.replica));
   return {
     cell: keyCellOf(job.cell),
     cellId: job.cellId,
