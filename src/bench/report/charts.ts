@@ -7,7 +7,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { cellId, seriesLabel, type Cell, type CellKey } from '../config/cell.js';
+import { CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, seriesLabel, type Cell, type CellKey } from '../config/cell.js';
 import { cellFromRow, cellKeyOf, type CsvRow, type ReportData } from '../record/read.js';
 import { histogramBins, percentile, totalCount } from '../analyze/stats.js';
 
@@ -30,6 +30,9 @@ const CONFIG = {
   title: { fontSize: 14 },
 };
 
+/** The x axis of a chart with one bar (or pair) per cell: slanted labels, long enough for a cell label. */
+const CELL_AXIS = { labelAngle: -35, labelLimit: 320 };
+
 /** Renders a Vega-Lite spec to a standalone SVG document. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vgSpec = compile(spec).spec;
@@ -49,6 +52,11 @@ export function renderPng(svg: string, zoom = 2): Buffer {
     font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
   });
   return r.render().asPng();
+}
+
+/** The cell key fields a row has (the others empty or 0), for labels. */
+function lenientKey(r: CsvRow): CellKey {
+  return Object.fromEntries(CELL_KEY_COLUMNS.map((c) => [c, NUMERIC_CELL_FIELDS.has(c) ? Number(r[c] ?? 0) : (r[c] ?? '')])) as unknown as CellKey;
 }
 
 /** Each row with its cell key (CSV files of a report directory in the current format). */
@@ -135,36 +143,36 @@ export function percentileCharts(data: ReportData): ChartSpec[] {
   return charts;
 }
 
-/** Bars of p50 and p99 per configuration and op, one bar per cell. */
+/** Bars of p50 and p99 of every cell: one row of panels per configuration, one panel per op. */
 export function percentileBarsChart(data: ReportData): ChartSpec | null {
   const all = keyed(data.latency, 'latency.csv');
   const keys = all.map((r) => r.key);
   const values = all
-    .flatMap(({ row, key }) => (['p50', 'p99'] as const).map((m) => ({ config: key.config, series: seriesLabel(key, keys), op: key.op, metric: m, latency_ms: Number(row[`${m}_ms`]) })))
+    .flatMap(({ row, key }) => (['p50', 'p99'] as const).map((m) => ({ config: key.config, cell: seriesLabel(key, keys), op: key.op, metric: m, latency_ms: Number(row[`${m}_ms`]) })))
     .filter((v) => Number.isFinite(v.latency_ms));
   if (values.length === 0) return null;
   return {
     name: 'latency-p50-p99',
-    title: 'p50 and p99 latency per configuration',
-    description: 'One group of bars per configuration; panels by operation (rows: p50, p99).',
+    title: 'p50 and p99 latency of every cell',
+    description: 'One pair of bars (p50, p99) per cell; rows: configurations, panels: operations.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: CONFIG,
-      title: 'p50 and p99 latency per configuration',
+      title: 'p50 and p99 latency of every cell',
       data: { values },
-      facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'op', type: 'nominal', title: 'operation' } },
+      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 12 },
+        width: { step: 22 },
         height: 160,
         mark: 'bar',
         encoding: {
-          x: { field: 'config', type: 'nominal', title: 'configuration', axis: { labelAngle: 0 } },
-          xOffset: { field: 'series', type: 'nominal' },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
+          xOffset: { field: 'metric', type: 'nominal', sort: ['p50', 'p99'] },
           y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)' },
-          color: { field: 'series', type: 'nominal', title: 'cell', scale: { scheme: 'category20' } },
+          color: { field: 'metric', type: 'nominal', title: 'percentile', sort: ['p50', 'p99'] },
         },
       },
-      resolve: { scale: { y: 'independent' } },
+      resolve: { scale: { x: 'independent', y: 'independent' } },
     } as TopLevelSpec,
   };
 }
@@ -174,7 +182,7 @@ export function overheadChart(data: ReportData): ChartSpec | null {
   const cells: Cell[] = data.overhead.map((r, i) => cellFromRow(r, `overhead.csv row ${i + 1}`));
   const values = data.overhead
     .map((r, i) => ({
-      config: r.config,
+      where: `${r.config} / ${r.replica}`,
       cell: seriesLabel(cells[i]!, cells),
       replica: r.replica,
       phase: r.phase,
@@ -192,13 +200,13 @@ export function overheadChart(data: ReportData): ChartSpec | null {
       config: CONFIG,
       title: 'Storage overhead per cell and replica (stored / logical bytes)',
       data: { values },
-      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'replica', type: 'nominal', title: 'replica' } },
+      facet: { row: { field: 'where', type: 'nominal', title: 'configuration / replica' } },
       spec: {
-        width: { step: 18 },
-        height: 140,
+        width: { step: 22 },
+        height: 110,
         mark: 'bar',
         encoding: {
-          x: { field: 'cell', type: 'nominal', title: 'cell', axis: { labelAngle: -30 } },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           xOffset: { field: 'phase', type: 'nominal', sort: ['peak', 'quiescent'] },
           y: { field: 'overhead_ratio', type: 'quantitative', title: 'overhead ratio' },
           color: { field: 'phase', type: 'nominal', title: 'phase', sort: ['peak', 'quiescent'] },
@@ -226,19 +234,20 @@ export function requestsChart(data: ReportData): ChartSpec | null {
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: CONFIG,
-      title: 'Store requests per logical operation (all replicas)',
+      title: "Store requests per logical operation (summed over each cell's replicas)",
       data: { values },
       facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 40 },
+        width: { step: 24 },
         height: 140,
         mark: 'bar',
         encoding: {
-          x: { field: 'cell', type: 'nominal', title: 'cell', axis: { labelAngle: -30 } },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           y: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'requests / op' },
           color: { field: 'request', type: 'nominal', title: 'request', sort: ['put', 'get', 'list', 'remove'] },
         },
       },
+      resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
   };
 }
@@ -257,7 +266,8 @@ export function costChart(data: ReportData): ChartSpec | null {
   const col = cols.find((c) => /op/i.test(c) && !/gb/i.test(c)) ?? cols[0];
   if (!col) return null;
   const priced = rows.filter((r) => r[col] !== '' && Number.isFinite(Number(r[col])));
-  const keys = priced.map((r, i) => cellKeyOf(r, `cost.csv row ${i + 1}`));
+  // cost.csv may come from elsewhere (rkvs cost with other tools' rows): label by the key fields it has
+  const keys = priced.map((r) => lenientKey(r));
   const values = priced.map((r, i) => ({ cell: seriesLabel(keys[i]!, keys, { withConfig: true }), variant: r.variant ?? '', op: r.op, value: Number(r[col]) }));
   if (values.length === 0) return null;
   return {
@@ -271,15 +281,16 @@ export function costChart(data: ReportData): ChartSpec | null {
       data: { values },
       facet: { column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 16 },
+        width: { step: 20 },
         height: 160,
         mark: 'bar',
         encoding: {
-          x: { field: 'cell', type: 'nominal', title: 'cell', axis: { labelAngle: -30 } },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           y: { field: 'value', type: 'quantitative', title: col },
           color: { field: 'variant', type: 'nominal', title: 'variant' },
         },
       },
+      resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
   };
 }
