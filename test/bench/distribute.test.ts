@@ -64,6 +64,7 @@ describe('merged histograms equal the histogram of the union of the samples', ()
         ok: new Map([[`${op}|1024`, h]]),
         failed: new Map(),
         errors: new Map([[`${op}|Timeout`, 1]]),
+        errorsBySeries: new Map([[`${op}|1024|Timeout`, 1]]),
         measured: new Map([[op, samples.length + 1]]),
         rounds: new Map([[op, { sum: samples.length, n: samples.length }]]),
         lastWritten: new Map([['r000001', 10]]),

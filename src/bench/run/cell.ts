@@ -189,7 +189,7 @@ function measurementOf(job: CellJob, outcome: CellOutcome, parts: readonly CellP
   for (const [k, h] of outcome.ok) seriesFor(...(k.split('|') as [string, string])).ok = h;
   for (const [k, h] of outcome.failed) seriesFor(...(k.split('|') as [string, string])).failed = h;
   for (const [k, r] of outcome.rounds) seriesFor(...(k.split('|') as [string, string])).rounds = r;
-  for (const [k, n] of outcome.errors) {
+  for (const [k, n] of outcome.errorsBySeries) {
     const [op, vb, kind] = k.split('|') as [string, string, string];
     const s = seriesFor(op, vb);
     s.errors.set(kind, (s.errors.get(kind) ?? 0) + n);

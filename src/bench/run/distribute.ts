@@ -86,6 +86,7 @@ export interface EncodedOutcome {
   ok: [string, string][];
   failed: [string, string][];
   errors: [string, number][];
+  errorsBySeries: [string, number][];
   measured: [LogicalOp, number][];
   rounds: [string, { sum: number; n: number }][];
   lastWritten: [string, number][];
@@ -104,6 +105,7 @@ export function encodeOutcome(o: CellOutcome): EncodedOutcome {
     ok: encodeMap(o.ok),
     failed: encodeMap(o.failed),
     errors: [...o.errors],
+    errorsBySeries: [...o.errorsBySeries],
     measured: [...o.measured],
     rounds: [...o.rounds],
     lastWritten: [...o.lastWritten],
@@ -120,6 +122,7 @@ export function decodeOutcome(e: EncodedOutcome): CellOutcome {
     ok: decodeMap(e.ok),
     failed: decodeMap(e.failed),
     errors: new Map(e.errors),
+    errorsBySeries: new Map(e.errorsBySeries),
     measured: new Map(e.measured),
     rounds: new Map(e.rounds.map(([k, v]) => [k, { ...v }])),
     lastWritten: new Map(e.lastWritten),
@@ -157,6 +160,7 @@ export function mergeOutcomes(parts: readonly CellOutcome[]): CellOutcome {
     addHist(out.ok, p.ok);
     addHist(out.failed, p.failed);
     for (const [k, n] of p.errors) out.errors.set(k, (out.errors.get(k) ?? 0) + n);
+    for (const [k, n] of p.errorsBySeries) out.errorsBySeries.set(k, (out.errorsBySeries.get(k) ?? 0) + n);
     for (const [k, n] of p.measured) out.measured.set(k, (out.measured.get(k) ?? 0) + n);
     for (const [k, r] of p.rounds) {
       const cur = out.rounds.get(k) ?? { sum: 0, n: 0 };

@@ -69,8 +69,10 @@ export interface CellOutcome {
   ok: Map<string, Histogram>;
   /** Latencies of failed operations, kept apart. */
   failed: Map<string, Histogram>;
-  /** Error counts per `op|value_bytes|kind`. */
+  /** Error counts per `op|kind`. */
   errors: Map<string, number>;
+  /** The same, per series: `op|value_bytes|kind`. */
+  errorsBySeries: Map<string, number>;
   /** Measured operations per op (ok + failed). */
   measured: Map<LogicalOp, number>;
   /** Sum and count of read rounds reported by the store, per series (`op|value_bytes`). */
@@ -96,6 +98,7 @@ export function emptyOutcome(): CellOutcome {
     ok: new Map(),
     failed: new Map(),
     errors: new Map(),
+    errorsBySeries: new Map(),
     measured: new Map(),
     rounds: new Map(),
     lastWritten: new Map(),
@@ -271,7 +274,9 @@ class CellLoop {
   private recordFailed(p: PendingOp, kind: string, ms: number, end: number): void {
     const series = seriesKey(p.op, p.bucket);
     recordMs(this.hist(this.out.failed, series), ms);
-    this.out.errors.set(`${series}|${kind}`, (this.out.errors.get(`${series}|${kind}`) ?? 0) + 1);
+    const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+    add(this.out.errors, `${p.op}|${kind}`);
+    add(this.out.errorsBySeries, `${series}|${kind}`);
     this.count(p, end);
   }
 
