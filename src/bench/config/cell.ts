@@ -27,7 +27,10 @@ export interface Cell {
   clients: number;
   /** Registers (keys) the workload spreads its operations over. */
   registers: number;
-  /** Worker processes each shard spread the cell's clients over (1: the bench process itself). */
+  /**
+   * Worker processes each shard spread the cell's clients over: the `--workers` count the cell ran
+   * with (1: one process; a cell with fewer clients than workers uses as many as it has clients).
+   */
   workers: number;
   /** Name of the suite's workload (it fixes the operation mix and the register access pattern). */
   workload: string;
