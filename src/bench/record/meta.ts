@@ -38,24 +38,49 @@ export async function toolVersion(): Promise<string> {
   }
 }
 
-/** The checked-out commit, read from .git (no git process), or null outside a git checkout. */
+/**
+ * The git directory of a checkout: `.git` itself, or where a `.git` file points (a worktree or a
+ * submodule: `gitdir: <path>`), with the common directory holding refs shared by worktrees.
+ */
+async function gitDirs(root: string): Promise<{ gitDir: string; commonDir: string }> {
+  const dotGit = path.join(root, '.git');
+  let gitDir = dotGit;
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8'))?.[1]?.trim();
+    if (pointer) gitDir = path.resolve(root, pointer);
+  } catch {
+    // a directory (EISDIR) or no .git at all: the reads below decide
+  }
+  let commonDir = gitDir;
+  try {
+    commonDir = path.resolve(gitDir, (await readFile(path.join(gitDir, 'commondir'), 'utf8')).trim());
+  } catch {
+    // not a worktree
+  }
+  return { gitDir, commonDir };
+}
+
+/** The checked-out commit, read from the git directory (no git process), or null outside a git checkout. */
 export async function gitCommit(root = ROOT): Promise<string | null> {
   try {
-    const gitDir = path.join(root, '.git');
+    const { gitDir, commonDir } = await gitDirs(root);
     const head = (await readFile(path.join(gitDir, 'HEAD'), 'utf8')).trim();
     if (/^[0-9a-f]{40}$/.test(head)) return head;
     const ref = /^ref: (.+)$/.exec(head)?.[1];
     if (!ref) return null;
-    try {
-      return (await readFile(path.join(gitDir, ref), 'utf8')).trim();
-    } catch {
-      const packed = await readFile(path.join(gitDir, 'packed-refs'), 'utf8');
-      for (const line of packed.split('\n')) {
-        const [sha, name] = line.split(' ');
-        if (name === ref && sha) return sha;
+    for (const dir of [gitDir, commonDir]) {
+      try {
+        return (await readFile(path.join(dir, ref), 'utf8')).trim();
+      } catch {
+        // packed, or in the common directory
       }
-      return null;
     }
+    const packed = await readFile(path.join(commonDir, 'packed-refs'), 'utf8');
+    for (const line of packed.split('\n')) {
+      const [sha, name] = line.split(' ');
+      if (name === ref && sha) return sha;
+    }
+    return null;
   } catch {
     return null;
   }
