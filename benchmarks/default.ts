@@ -2,7 +2,7 @@
  * The main job (`npm run bench`): the three local emulators (S3, Azure, GCS; n = 3, t = 1),
  * the raw single-store baseline, regular and atomic, in about two minutes on a 2-core machine.
  */
-import { defineSuite } from '../src/bench/suite.js';
+import { defineSuite } from '../src/bench/config/suite.js';
 
 export default defineSuite({
   name: 'default',

@@ -1,5 +1,5 @@
 /** The register's own CPU cost per operation (tinybench, memory replicas, no latency). */
-import { defineSuite } from '../src/bench/suite.js';
+import { defineSuite } from '../src/bench/config/suite.js';
 
 export default defineSuite({
   name: 'micro',

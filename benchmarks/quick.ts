@@ -1,5 +1,5 @@
 /** A few seconds on in-process memory replicas: used by the tests and as a smoke run. */
-import { defineSuite } from '../src/bench/suite.js';
+import { defineSuite } from '../src/bench/config/suite.js';
 
 export default defineSuite({
   name: 'quick',

@@ -1,13 +1,13 @@
 /**
  * Client-side scaling on the local emulators: the same closed-loop cells run with their clients in
  * 1, 2, ... worker processes (up to the number of cores), so the report shows how throughput grows
- * when the load generator is no longer one Node process. Rows are labelled `emulators@<n>w`; the
- * summary prints each cell's throughput at every worker count relative to one worker.
+ * when the load generator is no longer one Node process. The `workers` column of every row says the
+ * count; the summary prints each cell's throughput at every worker count relative to one worker.
  *
  *   rkvs bench --suite scaling              # 1..cores workers
  *   rkvs bench --suite scaling --workers 1,4
  */
-import { defineSuite } from '../src/bench/suite.js';
+import { defineSuite } from '../src/bench/config/suite.js';
 
 export default defineSuite({
   name: 'scaling',

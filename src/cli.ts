@@ -2,7 +2,8 @@
  * The `rkvs` command line: thin. Parses arguments and calls the modules that do the work;
  * each subcommand lives in src/commands/<name>.ts and registers itself on the program.
  *
- * Exit codes: 0 success, 1 failure (or a regression found by `compare`), 2 usage or configuration error.
+ * Exit codes: src/exit-codes.ts (0 success, 1 failure or a regression found by `compare`, 2 usage or
+ * configuration error, 3 undecided check, 130 interrupted).
  *
  * Start-up cost: this module and the command modules load only what declaring the options needs;
  * each command imports its heavy modules (provider SDKs, emulators, charts, the harness) inside its
@@ -12,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { ConfigError, describeCause } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode } from './exit-codes.js';
 import { PACKAGE_ROOT } from './util/package-root.js';
 import { registerBench } from './commands/bench.js';
 import { registerCheck } from './commands/check.js';
@@ -26,13 +28,6 @@ import { registerReport } from './commands/report.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSoak } from './commands/soak.js';
 
-/** Thrown by a command to end with a given exit code after its output is written. */
-export class ExitCode extends Error {
-  constructor(readonly code: number, message = '') {
-    super(message);
-    this.name = 'ExitCode';
-  }
-}
 
 /** `rkvs --version`: the package's version and the Node.js running it. */
 export function versionText(): string {
@@ -82,11 +77,11 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      return 2; // commander already printed the usage error
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT_OK;
+      return EXIT_USAGE; // commander already printed the usage error
     }
     if (e instanceof ExitCode) {
       if (e.message) process.stderr.write(`${e.message}\n`);
@@ -94,10 +89,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof ConfigError) {
       process.stderr.write(`rkvs: ${e.message}\n`);
-      return 2;
+      return EXIT_USAGE;
     }
     process.stderr.write(`rkvs: ${describeCause(e)}\n`);
     if (process.env.RKVS_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
 }

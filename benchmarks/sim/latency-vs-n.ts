@@ -32,7 +32,7 @@ const scenario: Scenario = {
         const cluster = new Cluster({ models, names, t, seed: ctx.seed * 31 + n * 10 + t });
         const clients = await createClients(cluster, 1, { variant: 'regular', schedule: 'fast' });
         const res = await runWorkload(cluster, clients, { opsPerClient: ops, writeFraction: 0.5, valueBytes, seed: ctx.seed + n * 100 + t });
-        ctx.report.addErrors(config, 'regular', 'fast', res.errors);
+        ctx.report.addErrors({ config, variant: 'regular', schedule: 'fast', valueBytes, clients: 1 }, res.errors);
         for (const op of ['write', 'read'] as const) {
           const lat = latencies(res.records, op);
           const s = ctx.report.addLatency({

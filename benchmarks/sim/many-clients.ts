@@ -44,19 +44,19 @@ const scenario: Scenario = {
       const events = 'eventsProcessed' in cluster.clock ? (cluster.clock.eventsProcessed as number) : 0;
       const simMs = res.endMs - res.startMs;
       const errs = [...res.errors.values()].reduce((a, b) => a + b, 0);
-      ctx.report.addErrors(config, 'regular', 'fast', res.errors);
+      ctx.report.addErrors({ config, variant: 'regular', schedule: 'fast', valueBytes, clients: clientsN, registers }, res.errors);
       const total = res.records.filter((r) => r.ok).length;
       const summaries: Record<string, { p50: number; p99: number }> = {};
       for (const op of ['write', 'read'] as const) {
         const lat = latencies(res.records, op);
         const s = ctx.report.addLatency({
-          config, variant: 'regular', schedule: 'fast', op, valueBytes, clients: clientsN, latenciesMs: lat,
+          config, variant: 'regular', schedule: 'fast', op, valueBytes, clients: clientsN, registers, latenciesMs: lat,
           errors: res.records.filter((r) => r.op === op && !r.ok).length, durationMs: simMs,
         });
         summaries[op] = { p50: s.p50_ms, p99: s.p99_ms };
       }
       // Reads and writes are mixed here, so requests are reported per operation of the mix.
-      ctx.report.addRequests(config, 'regular', 'mixed', names, res.counters, res.records.length);
+      ctx.report.addRequests({ config, variant: 'regular', schedule: 'fast', op: 'mixed', valueBytes, clients: clientsN, registers }, names, res.counters, res.records.length);
       const reads = res.records.filter((r) => r.op === 'read' && r.ok);
       const slowReads = reads.filter((r) => (r.rounds ?? 1) > 1).length;
       let peak = 0;
@@ -69,8 +69,9 @@ const scenario: Scenario = {
       }
       for (const r of cluster.replicas) {
         peak = Math.max(peak, r.peakObjects);
-        ctx.report.addOverhead({ config, variant: 'regular', replica: r.name, phase: 'peak', registers: written.length, valueBytes, objects: r.peakObjects, storedBytes: r.peakBytes });
-        ctx.report.addOverhead({ config, variant: 'regular', replica: r.name, phase: 'quiescent', registers: written.length, valueBytes, objects: r.objects, storedBytes: r.bytes });
+        const cell = { config, variant: 'regular', schedule: 'fast', valueBytes, clients: clientsN, registers, replica: r.name, registersWritten: written.length };
+        ctx.report.addOverhead({ ...cell, phase: 'peak', objects: Math.max(r.peakObjects, r.objects), storedBytes: Math.max(r.peakBytes, r.bytes) });
+        ctx.report.addOverhead({ ...cell, phase: 'quiescent', objects: r.objects, storedBytes: r.bytes });
         checks.push(check(`${config} ${r.name} quiescent copies = 2 per register`, r.objects === 2 * written.length, `${r.objects} objects for ${written.length} written registers`));
       }
       rows.push({

@@ -6,8 +6,8 @@
  */
 import { floorTolerance, idealLatency } from '../../src/simulate/floor.js';
 import { round } from '../../src/simulate/report.js';
-import { computeCosts, describePrices } from '../../src/bench/cost.js';
-import { DEFAULT_PRICES } from '../../src/bench/prices.js';
+import { computeCosts, describePrices } from '../../src/bench/analyze/cost.js';
+import { DEFAULT_PRICES } from '../../src/bench/config/prices.js';
 import type { ReplicaCounters } from '../../src/simulate/replica.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
 import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
@@ -17,7 +17,7 @@ import type { Schedule, Variant } from '../../src/simulate/register.js';
 export function costPerMillion(names: string[], perOp: ReplicaCounters[]): { cost: number; keys: string } {
   const { rows } = computeCosts({
     requests: perOp.map((c, i) => ({
-      run_id: 'sim', config: 'sim', variant: 'sim', op: 'op', replica: names[i],
+      run_id: 'sim', config: 'sim', variant: 'sim', schedule: 'sim', op: 'op', value_bytes: 0, clients: 1, registers: 1, workers: 1, workload: 'sim', mode: 'closed', open_rate: 0, replica: names[i],
       puts: c.puts, gets: c.gets, lists: c.lists, removes: c.removes, bytes_up: c.bytesUp, bytes_down: c.bytesDown,
     })),
     overhead: [],
@@ -53,8 +53,8 @@ const scenario: Scenario = {
           const s = ctx.report.addLatency({
             config, variant, schedule, op, valueBytes, clients: 1, latenciesMs: lat, errors: res.records.length - lat.length, durationMs: res.endMs - res.startMs,
           });
-          ctx.report.addRequests(config, variant, op, names, res.counters, res.records.length);
-          ctx.report.addErrors(config, variant, schedule, res.errors);
+          ctx.report.addRequests({ config, variant, schedule, op, valueBytes, clients: 1 }, names, res.counters, res.records.length);
+          ctx.report.addErrors({ config, variant, schedule, valueBytes, clients: 1 }, res.errors);
           const per = res.counters.map((c) => ({
             puts: c.puts / ops, gets: c.gets / ops, lists: c.lists / ops, removes: c.removes / ops, bytesUp: c.bytesUp / ops, bytesDown: c.bytesDown / ops,
           }));

@@ -60,14 +60,15 @@ const scenario: Scenario = {
         errors: res.records.length - lat.length,
         durationMs: res.endMs - res.startMs,
       });
-      ctx.report.addErrors(config, 'regular', 'fast', res.errors);
-      ctx.report.addRequests(config, 'regular', 'write', names, res.counters, res.records.length);
+      const cell = { config, variant: 'regular', schedule: 'fast', valueBytes, clients: writers };
+      ctx.report.addErrors(cell, res.errors);
+      ctx.report.addRequests({ ...cell, op: 'write' }, names, res.counters, res.records.length);
       let peakMax = 0;
       let peakInOrderMax = 0;
       let quiescentMax = 0;
       for (const [i, r] of cluster.replicas.entries()) {
-        ctx.report.addOverhead({ config, variant: 'regular', replica: r.name, phase: 'peak', registers: 1, valueBytes, objects: r.peakObjects, storedBytes: r.peakBytes });
-        ctx.report.addOverhead({ config, variant: 'regular', replica: r.name, phase: 'quiescent', registers: 1, valueBytes, objects: r.objects, storedBytes: r.bytes });
+        ctx.report.addOverhead({ ...cell, replica: r.name, phase: 'peak', registersWritten: 1, objects: Math.max(r.peakObjects, r.objects), storedBytes: Math.max(r.peakBytes, r.bytes) });
+        ctx.report.addOverhead({ ...cell, replica: r.name, phase: 'quiescent', registersWritten: 1, objects: r.objects, storedBytes: r.bytes });
         peakMax = Math.max(peakMax, r.peakObjects);
         peakInOrderMax = Math.max(peakInOrderMax, peakInOrder[i]);
         quiescentMax = Math.max(quiescentMax, r.objects);

@@ -55,12 +55,12 @@ const scenario: Scenario = {
       const cluster = new Cluster({ models, names, t, faults: c.faults, seed: ctx.seed * 13 + rows.length });
       const clients = await createClients(cluster, 2, { variant: 'regular', schedule: 'fast' });
       const res = await runWorkload(cluster, clients, { opsPerClient: ops, writeFraction: 0.5, registers: 2, valueBytes, seed: ctx.seed });
-      ctx.report.addErrors(config, 'regular', 'fast', res.errors);
+      ctx.report.addErrors({ config, variant: 'regular', schedule: 'fast', valueBytes, clients: 2, registers: 2 }, res.errors);
       const errs = [...res.errors.values()].reduce((a, b) => a + b, 0);
       for (const op of ['write', 'read'] as const) {
         const lat = latencies(res.records, op);
         const s = ctx.report.addLatency({
-          config, variant: 'regular', schedule: 'fast', op, valueBytes, clients: 2, latenciesMs: lat,
+          config, variant: 'regular', schedule: 'fast', op, valueBytes, clients: 2, registers: 2, latenciesMs: lat,
           errors: res.records.filter((r) => r.op === op && !r.ok).length, durationMs: res.endMs - res.startMs,
         });
         // Crashed replicas never answer; a flapping one answers while it is up (see idealLatency).

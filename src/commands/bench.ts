@@ -8,14 +8,14 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { ExitCode } from '../cli.js';
-import type { Suite } from '../bench/suite.js';
-import type { BenchSchedule, BenchVariant } from '../bench/workload.js';
-import type { ConfigurationHandle } from '../bench/types.js';
+import { ExitCode } from '../exit-codes.js';
+import type { Suite } from '../bench/config/suite.js';
+import type { BenchSchedule, BenchVariant } from '../bench/config/workload.js';
+import type { ConfigurationHandle } from '../bench/config/types.js';
 
 // The harness (and through it the SDKs and emulators) loads in the action, not when the command is
 // declared: `rkvs --help` and usage errors do not pay for it. The help text names the variants and
-// schedules of src/bench/workload.ts (BENCH_VARIANTS, BENCH_SCHEDULES) without loading it (zod); a
+// schedules of src/bench/config/workload.ts (BENCH_VARIANTS, BENCH_SCHEDULES) without loading it (zod); a
 // test keeps the lists equal.
 export const VARIANT_NAMES: readonly BenchVariant[] = ['raw', 'regular', 'atomic'];
 export const SCHEDULE_NAMES: readonly BenchSchedule[] = ['fast', 'classic'];
@@ -116,17 +116,17 @@ export function registerBench(program: Command): void {
       }
       if (ops !== undefined && durationS !== undefined) throw new ConfigError('--ops', 'give either --ops or --duration, not both');
       if (flags.configs && !flags.config) throw new ConfigError('--configs', 'needs --config FILE (the file the names come from)');
-      const { checkRunId, resolveShard } = await import('../bench/shard.js');
+      const { checkRunId, resolveShard } = await import('../bench/run/shard.js');
       const shard = resolveShard({ shard: flags.shard, shardCount: flags.shardCount });
       const runIdText = flags.runId ?? (process.env.RKVS_RUN_ID || undefined);
       const runId = runIdText === undefined ? undefined : checkRunId(flags.runId !== undefined ? '--run-id' : 'RKVS_RUN_ID', runIdText);
       const syncTimeoutS = Number(flags.syncTimeout ?? '600');
       if (!Number.isFinite(syncTimeoutS) || syncTimeoutS <= 0) throw new ConfigError('--sync-timeout', `expected a positive number of seconds, got ${JSON.stringify(flags.syncTimeout)}`);
-      const { loadSuite } = await import('../bench/suite.js');
+      const { loadSuite } = await import('../bench/config/suite.js');
       const suite = await loadSuite(flags.suite);
       const workers = resolveWorkers(flags.workers, suite);
 
-      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } = await import('../bench/configurations.js');
+      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } = await import('../bench/config/configurations.js');
       let configurations: ConfigurationHandle[];
       if (flags.config) {
         const names = flags.configs?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -140,8 +140,8 @@ export function registerBench(program: Command): void {
       }
 
       const [{ runBench }, { createProgress, progressMode }, { summaryTable }] = await Promise.all([
-        import('../bench/orchestrate.js'),
-        import('../bench/progress.js'),
+        import('../bench/pipeline.js'),
+        import('../bench/run/progress.js'),
         import('../bench/report/table.js'),
       ]);
       const ac = new AbortController();

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { CheckModel } from '../check/index.js';
-import { ExitCode } from '../cli.js';
+import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 
 const MODELS: readonly CheckModel[] = ['linearizable', 'regular'];

@@ -3,8 +3,8 @@
  * starting with P) from every replica of the configurations.
  */
 import type { Command } from 'commander';
-import { ExitCode } from '../cli.js';
-import type { CleanResult } from '../bench/clean.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CleanResult } from '../bench/config/clean.js';
 import { selectConfigurations } from './probe.js';
 
 interface CleanFlags {
@@ -25,7 +25,7 @@ export function registerClean(program: Command): void {
     .option('--yes', 'allow a prefix outside the rkvs- prefix root')
     .option('--dry-run', 'only count the keys that would be removed')
     .action(async (flags: CleanFlags) => {
-      const { checkCleanPrefix, cleanPrefix } = await import('../bench/clean.js');
+      const { checkCleanPrefix, cleanPrefix } = await import('../bench/config/clean.js');
       const handles = await selectConfigurations(flags.config, flags.configs);
       for (const h of handles) checkCleanPrefix(flags.prefix, h.prefixRoot, flags.yes);
       const results: CleanResult[] = [];

@@ -5,8 +5,8 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ExitCode } from '../cli.js';
-import type { CompareOptions } from '../bench/compare.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CompareOptions } from '../bench/analyze/compare.js';
 import { ConfigError } from '../errors.js';
 import { mkdirs } from '../util/fs.js';
 
@@ -44,8 +44,8 @@ export function registerCompare(program: Command): void {
     .option('--no-csv', 'do not write compare.csv')
     .option('-q, --quiet', 'print only the summary line and warnings')
     .action(async (baseline: string, current: string, flags: CompareFlags) => {
-      const [{ checkAlpha, checkPositiveInt, compareDirs, formatCompareTable, loadThresholdsFile, parseThreshold, writeCompareCsv }, { compareMarkdown }] =
-        await Promise.all([import('../bench/compare.js'), import('../bench/report/markdown.js')]);
+      const [{ compareDirs }, { checkAlpha, checkPositiveInt, loadThresholdsFile, parseThreshold }, { formatCompareTable, writeCompareCsv }, { compareMarkdown }] =
+        await Promise.all([import('../bench/analyze/compare.js'), import('../bench/analyze/thresholds.js'), import('../bench/report/compare.js'), import('../bench/report/markdown.js')]);
       const opts: CompareOptions = flags.thresholds ? await loadThresholdsFile(flags.thresholds) : {};
       const thresholds = { ...opts.thresholds };
       if (flags.thresholdP50 !== undefined) thresholds.p50 = parseThreshold(flags.thresholdP50, '--threshold-p50');

@@ -3,20 +3,11 @@
  * into cost per million operations and per GB stored; writes DIR/cost.csv and prints it.
  */
 import type { Command } from 'commander';
-import type { CostRow } from '../bench/cost.js';
-import type { PriceOverrides } from '../bench/prices.js';
+import type { PriceOverrides } from '../bench/config/prices.js';
 
 interface CostFlags {
   prices?: string;
   config?: string;
-}
-
-function costTable(rows: readonly CostRow[]): string {
-  const cols = ['config', 'variant', 'op', 'phase', 'value_bytes', 'requests_per_op', 'cost_per_million_ops', 'egress_per_million_ops', 'storage_per_logical_gb_month', 'currency'] as const;
-  const body = rows.map((r) => cols.map((c) => String(r[c] === '' ? '-' : r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  return [fmt(cols), ...body.map(fmt)].join('\n');
 }
 
 export function registerCost(program: Command): void {
@@ -27,10 +18,11 @@ export function registerCost(program: Command): void {
     .option('--prices <file>', 'YAML/JSON price overrides (see docs/cost.md) (default: none, the built-in list prices)')
     .option('--config <file>', 'take price overrides from this configurations file (its prices: section) (default: none)')
     .action(async (dir: string, flags: CostFlags) => {
-      const [{ loadConfigFile }, { writeCostCsv }, { loadPricesFile }] = await Promise.all([
-        import('../bench/config.js'),
-        import('../bench/cost.js'),
-        import('../bench/prices.js'),
+      const [{ loadConfigFile }, { writeCostCsv }, { loadPricesFile }, { costTable }] = await Promise.all([
+        import('../bench/config/file.js'),
+        import('../bench/analyze/cost.js'),
+        import('../bench/config/prices.js'),
+        import('../bench/report/cost-table.js'),
       ]);
       let overrides: PriceOverrides = {};
       if (flags.config) overrides = { ...overrides, ...((await loadConfigFile(flags.config)).prices as PriceOverrides) };

@@ -36,9 +36,10 @@ export function registerMerge(program: Command): void {
     .action(async (dirs: string[], flags: MergeFlags) => {
       const maxSkewS = Number(flags.maxSkew);
       if (!Number.isFinite(maxSkewS) || maxSkewS < 0) throw new ConfigError('--max-skew', `expected a number of seconds >= 0, got ${JSON.stringify(flags.maxSkew)}`);
-      const [{ checkShards, mergeShards, readShardDir }, { createRunDir, finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
-        import('../bench/merge.js'),
-        import('../bench/run-dir.js'),
+      const [{ checkShards, mergeShards, readShardDir }, { createRunDir }, { finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
+        import('../bench/analyze/merge.js'),
+        import('../bench/record/run-dir.js'),
+        import('../bench/report/files.js'),
         import('../bench/report/table.js'),
       ]);
       const shards = [];

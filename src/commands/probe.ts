@@ -6,9 +6,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { ExitCode } from '../cli.js';
-import type { ProviderConfiguration } from '../bench/config.js';
-import type { ProbeRow } from '../bench/probe.js';
+import { ExitCode } from '../exit-codes.js';
+import type { ProviderConfiguration } from '../bench/config/file.js';
+import type { ProbeRow } from '../bench/run/probe.js';
 
 interface ProbeFlags {
   config?: string;
@@ -31,7 +31,7 @@ export function intFlag(flag: string, v: string, min: number, max = Number.MAX_S
 /** Configurations named by --config/--configs, or the embedded emulators. */
 export async function selectConfigurations(config: string | undefined, configs: string | undefined): Promise<ProviderConfiguration[]> {
   if (config === undefined && configs !== undefined) throw new ConfigError('--configs', 'needs --config FILE (the file that defines those configurations)');
-  const { emulatorConfiguration, loadConfigurations, parseConfigNames } = await import('../bench/config.js');
+  const { emulatorConfiguration, loadConfigurations, parseConfigNames } = await import('../bench/config/file.js');
   if (config === undefined) return [emulatorConfiguration()];
   return loadConfigurations(config, parseConfigNames(configs));
 }
@@ -50,7 +50,7 @@ export function registerProbe(program: Command): void {
     .option('--dir <dir>', 'write probe.csv into exactly this directory (default: <out>/<timestamp>-probe)')
     .option('--yes', 'also probe buckets that hold objects outside the rkvs- prefix (probe only touches its own keys)')
     .action(async (flags: ProbeFlags) => {
-      const { makeRunId, parseSize, probeConfiguration, probeTable, writeProbeCsv } = await import('../bench/probe.js');
+      const { makeRunId, parseSize, probeConfiguration, probeTable, writeProbeCsv } = await import('../bench/run/probe.js');
       const sizes = flags.sizes.split(',').filter((s) => s.trim()).map((s) => parseSize(s));
       if (!sizes.length) throw new ConfigError('--sizes', 'give at least one size, e.g. --sizes 1KiB,1MiB');
       const samples = intFlag('--samples', flags.samples, 1, 10_000);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode } from '../cli.js';
+import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { Scenario } from '../simulate/scenario.js';
 import { importFile } from '../util/import-file.js';

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ExitCode } from '../cli.js';
+import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { Schedule, Variant } from '../register/index.js';
 import type { CrashMode, SimOptions } from '../sim/index.js';

@@ -7,8 +7,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/histogram.js';
-import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS } from '../bench/report/csv.js';
+import type { Cell } from '../bench/config/cell.js';
+import { hgrmName } from '../bench/record/run-dir.js';
+import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REPORT_FORMAT, REQUESTS_COLUMNS } from '../bench/record/schema.js';
+import { createHistogram, encodeHistogram, percentileText, recordMs, summarize, type Histogram, type LatencySummary } from '../bench/run/histogram.js';
 import type { ReplicaCounters } from './replica.js';
 import { mkdirs } from '../util/fs.js';
 
@@ -18,14 +20,25 @@ export const TIMESERIES_COLUMNS = ['run_id', 'config', 'time_ms', 'replica', 'ob
 
 type Row = Record<string, string | number>;
 
-/** One latency cell. */
-export interface LatencyCell {
+/**
+ * The cell key of a simulated cell (the bench's `Cell`, config/cell.ts): simulations run in one
+ * process, closed loop; `registers` defaults to 1 and `workload` to the scenario's name.
+ */
+export interface SimCell {
   config: string;
   variant: string;
   schedule: string;
-  op: string;
   valueBytes: number;
   clients: number;
+  /** Registers the workload spread over. @default 1 */
+  registers?: number;
+  /** @default the scenario's name */
+  workload?: string;
+}
+
+/** One latency cell. */
+export interface LatencyCell extends SimCell {
+  op: string;
   latenciesMs: number[];
   errors: number;
   /** Virtual (or real) duration of the cell, for ops_per_s. */
@@ -61,6 +74,28 @@ export class SimReport {
     readonly suite: string,
   ) {}
 
+  /** The bench cell key of a simulated cell. */
+  cellOf(c: SimCell): Cell {
+    return {
+      config: c.config,
+      variant: c.variant,
+      schedule: c.schedule,
+      value_bytes: c.valueBytes,
+      clients: c.clients,
+      registers: c.registers ?? 1,
+      workers: 1,
+      workload: c.workload ?? this.suite,
+      mode: 'closed',
+      open_rate: 0,
+    };
+  }
+
+  /** The key columns of a row, in the bench's column order. */
+  private keyColumns(c: SimCell, op: string): Row {
+    const k = this.cellOf(c);
+    return { config: k.config, variant: k.variant, schedule: k.schedule, op, value_bytes: k.value_bytes, clients: k.clients, registers: k.registers, workers: k.workers, workload: k.workload, mode: k.mode, open_rate: k.open_rate };
+  }
+
   /** Adds a latency cell; returns its summary (HDR percentiles, ms). */
   addLatency(cell: LatencyCell): LatencySummary {
     const h = createHistogram();
@@ -70,12 +105,7 @@ export class SimReport {
     this.latency.push({
       run_id: this.runId,
       suite: this.suite,
-      config: cell.config,
-      variant: cell.variant,
-      schedule: cell.schedule,
-      op: cell.op,
-      value_bytes: cell.valueBytes,
-      clients: cell.clients,
+      ...this.keyColumns(cell, cell.op),
       count: s.count,
       errors: cell.errors,
       mean_ms: round(s.mean_ms),
@@ -89,16 +119,15 @@ export class SimReport {
     return s;
   }
 
-  /** Requests per logical operation, averaged over `ops` operations. */
-  addRequests(config: string, variant: string, op: string, replicas: string[], counters: ReplicaCounters[], ops: number): void {
+  /** Requests per logical operation of a cell, averaged over its `ops` operations. */
+  addRequests(cell: SimCell & { op: string }, replicas: string[], counters: ReplicaCounters[], ops: number): void {
     const per = (x: number) => round(ops > 0 ? x / ops : 0, 4);
     counters.forEach((c, i) =>
       this.requests.push({
         run_id: this.runId,
-        config,
-        variant,
-        op,
+        ...this.keyColumns(cell, cell.op),
         replica: replicas[i],
+        ops,
         puts: per(c.puts),
         gets: per(c.gets),
         lists: per(c.lists),
@@ -109,44 +138,37 @@ export class SimReport {
     );
   }
 
-  addOverhead(row: {
-    config: string;
-    variant: string;
-    replica: string;
-    phase: 'peak' | 'quiescent';
-    registers: number;
-    valueBytes: number;
-    objects: number;
-    storedBytes: number;
-  }): void {
-    const logical = row.registers * row.valueBytes;
+  /** One storage row of a cell at one replica (`registersWritten`: registers holding a value). */
+  addOverhead(row: SimCell & { replica: string; phase: 'peak' | 'quiescent'; registersWritten: number; objects: number; storedBytes: number }): void {
+    const logical = row.registersWritten * row.valueBytes;
+    const { op: _op, ...cell } = this.keyColumns(row, '');
     this.overhead.push({
       run_id: this.runId,
-      config: row.config,
-      variant: row.variant,
+      ...cell,
       replica: row.replica,
       phase: row.phase,
-      registers: row.registers,
-      value_bytes: row.valueBytes,
+      repeat: 0,
+      registers_written: row.registersWritten,
       objects: row.objects,
       stored_bytes: row.storedBytes,
       logical_bytes: logical,
-      copies_per_register: round(row.objects / Math.max(1, row.registers), 3),
+      copies_per_register: round(row.objects / Math.max(1, row.registersWritten), 3),
       overhead_ratio: logical > 0 ? round(row.storedBytes / logical, 3) : 0,
     });
   }
 
-  addErrors(config: string, variant: string, schedule: string, errors: Map<string, number>): void {
+  /** Error counts (`op:kind`) of a cell. */
+  addErrors(cell: SimCell, errors: Map<string, number>): void {
     for (const [key, count] of errors) {
       const [op, kind] = key.split(':');
-      this.errors.push({ run_id: this.runId, config, variant, schedule, op, kind, count });
+      this.errors.push({ run_id: this.runId, ...this.keyColumns(cell, op), kind, count });
     }
   }
 
   /** Writes every file into `dir` (created). */
   async write(dir: string, meta: Record<string, unknown>): Promise<void> {
     await mkdirs(join(dir, 'histograms'));
-    const csv = (rows: Row[], columns: readonly string[]) => stringify(rows, { header: true, columns: columns as string[] });
+    const csv = (rows: Row[], columns: readonly string[]) => stringify(rows, { header: true, columns: [...columns] });
     await writeFile(join(dir, 'latency.csv'), csv(this.latency, LATENCY_COLUMNS));
     await writeFile(join(dir, 'overhead.csv'), csv(this.overhead, OVERHEAD_COLUMNS));
     await writeFile(join(dir, 'requests.csv'), csv(this.requests, REQUESTS_COLUMNS));
@@ -160,16 +182,11 @@ export class SimReport {
     }
     const lines: string[] = [];
     for (const { cell, h } of this.hists) {
-      const base = `${safe(cell.config)}_${cell.variant}_${cell.schedule}_${cell.op}_${cell.valueBytes}B_${cell.clients}c`;
-      await writeFile(join(dir, 'histograms', `${base}.hgrm`), percentileText(h));
+      const key = { ...this.cellOf(cell), op: cell.op };
+      await writeFile(join(dir, 'histograms', hgrmName(key)), percentileText(h));
       lines.push(
         JSON.stringify({
-          config: cell.config,
-          variant: cell.variant,
-          schedule: cell.schedule,
-          op: cell.op,
-          value_bytes: cell.valueBytes,
-          clients: cell.clients,
+          ...key,
           repeat: 0,
           outcome: 'ok',
           unit: 'us',
@@ -180,12 +197,8 @@ export class SimReport {
       );
     }
     await writeFile(join(dir, 'histograms.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
-    await writeFile(join(dir, 'meta.json'), `${JSON.stringify({ run_id: this.runId, suite: this.suite, ...meta, notes: this.notes }, null, 2)}\n`);
+    await writeFile(join(dir, 'meta.json'), `${JSON.stringify({ format: REPORT_FORMAT, run_id: this.runId, suite: this.suite, ...meta, notes: this.notes }, null, 2)}\n`);
   }
-}
-
-function safe(s: string): string {
-  return s.replace(/[^A-Za-z0-9.+=-]/g, '-');
 }
 
 /**
@@ -209,12 +222,12 @@ export async function tryHtmlReport(dir: string): Promise<{ ok: boolean; detail:
   }
 }
 
-/** Writes cost.csv with the cost module (src/bench/cost.ts) when it is present. */
+/** Writes cost.csv with the cost module (src/bench/analyze/cost.ts) when it is present. */
 export async function tryCostCsv(dir: string): Promise<{ ok: boolean; detail: string }> {
-  const specifier = '../bench/cost.js';
+  const specifier = '../bench/analyze/cost.js';
   try {
     const mod = (await import(specifier)) as { writeCostCsv?: (dir: string) => Promise<{ file: string }> };
-    if (typeof mod.writeCostCsv !== 'function') return { ok: false, detail: 'src/bench/cost.ts has no writeCostCsv' };
+    if (typeof mod.writeCostCsv !== 'function') return { ok: false, detail: 'src/bench/analyze/cost.ts has no writeCostCsv' };
     const r = await mod.writeCostCsv(dir);
     return { ok: true, detail: r.file };
   } catch (e) {

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { utf8 } from '../../src/store.js';
-import { emulatorConfiguration, loadConfigurations, type ProviderConfiguration } from '../../src/bench/config.js';
-import { checkCleanPrefix, cleanPrefix, cleanupOpened, guardConfiguration } from '../../src/bench/clean.js';
+import { emulatorConfiguration, loadConfigurations, type ProviderConfiguration } from '../../src/bench/config/file.js';
+import { checkCleanPrefix, cleanPrefix, cleanupOpened, guardConfiguration } from '../../src/bench/config/clean.js';
 import { startUserRunServers, type UserRunServers } from '../config/user-run-env.js';
 
 const run = promisify(execFile);

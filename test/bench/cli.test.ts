@@ -61,7 +61,7 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(charts.some((f) => f.endsWith('.svg'))).toBe(true);
     const cost = rows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
     expect(cost.length).toBeGreaterThan(0);
-    expect(cost.filter((r) => r[7] !== '').every((r) => Number(r[8]) === 0)).toBe(true);
+    expect(cost.filter((r) => r[14] !== '').every((r) => Number(r[15]) === 0)).toBe(true);
     expect(out.stderr).not.toMatch(/cost: no price/);
     expect(out.stderr).not.toMatch(/MaxListenersExceededWarning/);
   });
@@ -86,29 +86,29 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
     for (const r of lr) {
       expect(r[4]).toBe(r[3] === 'raw' ? 'none' : 'fast');
-      expect(Number(r[8])).toBeGreaterThan(0); // count
-      expect(Number(r[11])).toBeGreaterThan(0); // p50_ms
+      expect(Number(r[13])).toBeGreaterThan(0); // count
+      expect(Number(r[16])).toBeGreaterThan(0); // p50_ms
     }
-    const total = lr.reduce((a, r) => a + Number(r[8]) + Number(r[9]), 0);
+    const total = lr.reduce((a, r) => a + Number(r[13]) + Number(r[14]), 0);
     expect(total).toBe(5 * 40);
   });
 
   it('writes quiescent overhead of at least 2 copies per register for both register variants', async () => {
     const o = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8'));
-    const q = o.filter((r) => r[4] === 'quiescent' && r[2] !== 'raw');
-    expect(q.length).toBe(6); // 2 variants x 3 replicas
-    for (const r of q) expect(Number(r[10])).toBeGreaterThanOrEqual(2);
+    const q = o.filter((r) => r[12] === 'quiescent' && r[2] !== 'raw');
+    expect(q.length).toBe(12); // 2 variants x 2 client counts x 3 replicas: one row per cell and replica
+    for (const r of q) expect(Number(r[18])).toBeGreaterThanOrEqual(2);
   });
 
   it('writes one .hgrm per latency row and mergeable encoded histograms', async () => {
     const hgrm = await readdir(path.join(dir, 'histograms'));
     expect(hgrm).toHaveLength(10);
-    expect(hgrm).toContain('memory_regular_fast_write_256B_2c.hgrm');
+    expect(hgrm).toContain('memory_regular_fast_write_256B_2c_mixed_8r_1w.hgrm');
     const lines = (await readFile(path.join(dir, 'histograms.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const l of lines) {
       expect(Object.keys(l).sort()).toEqual(
-        ['cell', 'clients', 'config', 'encoded', 'end_ms', 'op', 'outcome', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant'].sort(),
+        ['cell_id', 'clients', 'config', 'encoded', 'end_ms', 'mode', 'op', 'open_rate', 'outcome', 'registers', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant', 'workers', 'workload'].sort(),
       );
       expect(l.unit).toBe('us');
       expect(l.encoded).toMatch(/^HIST/);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareDirs, loadThresholdsFile, parseThreshold, type CompareResult } from '../../src/bench/compare.js';
+import { compareDirs, type CompareResult } from '../../src/bench/analyze/compare.js';
+import { loadThresholdsFile, parseThreshold } from '../../src/bench/analyze/thresholds.js';
 import { compareMarkdown } from '../../src/bench/report/markdown.js';
 import { lognormalSamples, writeSyntheticReport, type SyntheticCell } from '../../src/bench/report/synthetic.js';
 import { Random } from '../../src/util/random.js';
@@ -163,9 +164,9 @@ describe('rkvs compare (CLI)', () => {
     expect(r.stderr).toMatch(/1 cell\(s\) regressed/);
     const csv = await readFile(join(regressed, 'compare.csv'), 'utf8');
     expect(csv.split('\n')[0]).toBe(
-      'config,variant,schedule,op,value_bytes,clients,metric,unit,baseline,current,change,ci_lower,ci_upper,p_value,test,threshold,baseline_samples,current_samples,verdict,note',
+      'config,variant,schedule,op,value_bytes,clients,registers,workers,workload,mode,open_rate,metric,unit,baseline,current,change,ci_lower,ci_upper,p_value,test,threshold,baseline_samples,current_samples,verdict,note',
     );
-    expect(csv).toMatch(/mem,atomic,fast,get,1024,2,p50,ms,.*,bootstrap,0.1,2000,2000,regressed/);
+    expect(csv).toMatch(/mem,atomic,fast,get,1024,2,1,1,synthetic,closed,0,p50,ms,.*,bootstrap,0.1,2000,2000,regressed/);
     const md = await readFile(summary, 'utf8');
     expect(md.startsWith('# earlier step\n')).toBe(true);
     expect(md).toMatch(/:red_circle: regressed/);
@@ -207,13 +208,13 @@ describe('rkvs compare (CLI)', () => {
 describe('the gate on real bench runs (memory replicas behind the latency layer)', () => {
   // Done-when check: a regression injected with the latency layer is caught; a noise-only rerun is not.
   it('catches a doubled per-call delay and passes a noise-only rerun', async () => {
-    const { runBench } = await import('../../src/bench/orchestrate.js');
-    const { loadSuite } = await import('../../src/bench/suite.js');
-    const { createProgress } = await import('../../src/bench/progress.js');
+    const { runBench } = await import('../../src/bench/pipeline.js');
+    const { loadSuite } = await import('../../src/bench/config/suite.js');
+    const { createProgress } = await import('../../src/bench/run/progress.js');
     const { createMemoryStore } = await import('../../src/adapters/memory.js');
     const { compose } = await import('../../src/layers/compose.js');
     const { latency } = await import('../../src/layers/latency.js');
-    type Handle = import('../../src/bench/types.js').ConfigurationHandle;
+    type Handle = import('../../src/bench/config/types.js').ConfigurationHandle;
 
     const gateConfig = (medianMs: number, seed: number): Handle => ({
       name: 'gate',

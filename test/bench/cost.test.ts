@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { COST_COLUMNS, GB, computeCosts, priceKeyForLabel, writeCostCsv, type RequestsRow } from '../../src/bench/cost.js';
-import { DEFAULT_PRICES, loadPricesFile, mergePrices, priceKeyOf, type PriceTable } from '../../src/bench/prices.js';
+import { COST_COLUMNS, GB, computeCosts, priceKeyForLabel, writeCostCsv, type RequestsRow } from '../../src/bench/analyze/cost.js';
+import { DEFAULT_PRICES, loadPricesFile, mergePrices, priceKeyOf, type PriceTable } from '../../src/bench/config/prices.js';
 
 /** Round prices so the expected values are easy to compute by hand. */
 const PRICES: PriceTable = {
@@ -13,11 +13,15 @@ const PRICES: PriceTable = {
   local: DEFAULT_PRICES.local,
 };
 
+/** The cell key fields the rows below share. */
+const cell = { schedule: 'fast', value_bytes: 1024, clients: 1, registers: 4, workers: 1, workload: 'w', mode: 'closed', open_rate: 0 };
+
 const req = (replica: string, c: Partial<RequestsRow>): RequestsRow => ({
   run_id: 'r1',
   config: 'c',
   variant: 'atomic',
   op: 'write',
+  ...cell,
   replica,
   puts: 0,
   gets: 0,
@@ -54,7 +58,7 @@ describe('cost arithmetic', () => {
 
   it('storage per logical GB-month = sum of per-replica overhead ratio x storage price', () => {
     const ov = (replica: string, stored: number) => ({
-      run_id: 'r1', config: 'c', variant: 'regular', replica, phase: 'quiescent', registers: 10, value_bytes: 1000, stored_bytes: stored, logical_bytes: 10_000,
+      run_id: 'r1', config: 'c', variant: 'regular', ...cell, replica, phase: 'quiescent', registers: 10, registers_written: 10, value_bytes: 1000, stored_bytes: stored, logical_bytes: 10_000,
     });
     const { rows } = computeCosts({
       requests: [],
@@ -116,19 +120,20 @@ describe('writeCostCsv on a report directory', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rkvs-cost-'));
     await writeFile(
       path.join(dir, 'requests.csv'),
-      'run_id,config,variant,op,replica,puts,gets,lists,removes,bytes_up,bytes_down\n' +
-        'r1,emulators,atomic,write,s3-emulator,2,0,1,1,2048,0\n' +
-        'r1,emulators,atomic,write,azure-emulator,2,0,1,1,2048,0\n',
+      'run_id,config,variant,schedule,op,value_bytes,clients,registers,workers,workload,mode,open_rate,replica,ops,puts,gets,lists,removes,bytes_up,bytes_down\n' +
+        'r1,emulators,atomic,fast,write,1024,1,4,1,w,closed,0,s3-emulator,10,2,0,1,1,2048,0\n' +
+        'r1,emulators,atomic,fast,write,1024,1,4,1,w,closed,0,azure-emulator,10,2,0,1,1,2048,0\n',
     );
     await writeFile(
       path.join(dir, 'overhead.csv'),
-      'run_id,config,variant,replica,phase,registers,value_bytes,objects,stored_bytes,logical_bytes,copies_per_register,overhead_ratio\n' +
-        'r1,emulators,atomic,s3-emulator,quiescent,4,1024,8,8192,4096,2,2\n' +
-        'r1,emulators,atomic,azure-emulator,quiescent,4,1024,8,8192,4096,2,2\n',
+      'run_id,config,variant,schedule,value_bytes,clients,registers,workers,workload,mode,open_rate,replica,phase,repeat,registers_written,objects,stored_bytes,logical_bytes,copies_per_register,overhead_ratio\n' +
+        'r1,emulators,atomic,fast,1024,1,4,1,w,closed,0,s3-emulator,quiescent,0,4,8,8192,4096,2,2\n' +
+        'r1,emulators,atomic,fast,1024,1,4,1,w,closed,0,azure-emulator,quiescent,0,4,8,8192,4096,2,2\n',
     );
     await writeFile(
       path.join(dir, 'meta.json'),
       JSON.stringify({
+        format: 2,
         configurations: [
           {
             name: 'emulators',
@@ -184,9 +189,9 @@ describe('rkvs cost command', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rkvs-cost-cmd-'));
     await writeFile(
       path.join(dir, 'requests.csv'),
-      'run_id,config,variant,op,replica,puts,gets,lists,removes,bytes_up,bytes_down\nr,c,regular,write,prefixed[rkvs-x/](s3-a),1,1,1,0,10,0\n',
+      'run_id,config,variant,schedule,op,value_bytes,clients,registers,workers,workload,mode,open_rate,replica,ops,puts,gets,lists,removes,bytes_up,bytes_down\nr,c,regular,fast,write,1024,1,8,1,w,closed,0,prefixed[rkvs-x/](s3-a),10,1,1,1,0,10,0\n',
     );
-    await writeFile(path.join(dir, 'meta.json'), JSON.stringify({ configurations: [{ name: 'c', replicas: [{ provider: 's3', name: 's3-a' }] }] }));
+    await writeFile(path.join(dir, 'meta.json'), JSON.stringify({ format: 2, configurations: [{ name: 'c', replicas: [{ provider: 's3', name: 's3-a' }] }] }));
     const prices = path.join(dir, 'p.json');
     await writeFile(prices, JSON.stringify({ prices: { s3: { putPer1k: 1, getPer1k: 1, listPer1k: 1 } } }));
     const out: string[] = [];
@@ -199,7 +204,7 @@ describe('rkvs cost command', () => {
     } finally {
       process.stdout.write = write;
     }
-    expect(out.join('')).toMatch(/c\s+regular\s+write\s+-\s+-\s+3\s+3000\s/);
+    expect(out.join('')).toMatch(/c\s+regular\s+fast\s+write\s+1024\s+1\s+8\s+1\s+w\s+closed\s+-\s+3\s+3000\s/);
     expect(await readFile(path.join(dir, 'cost.csv'), 'utf8')).toContain(',3000,');
     const program = new Command().exitOverride();
     registerCost(program);

@@ -7,16 +7,16 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryConfiguration } from '../../src/bench/configurations.js';
-import { clientRange, decodeOutcome, encodeOutcome, mergeOutcomes, planParts, shareOf } from '../../src/bench/distribute.js';
-import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from '../../src/bench/histogram.js';
-import { checkShards, mergeShards, readShardDir } from '../../src/bench/merge.js';
-import { runBench } from '../../src/bench/orchestrate.js';
-import { createProgress } from '../../src/bench/progress.js';
-import type { CellOutcome } from '../../src/bench/runner.js';
-import { checkRunId, resolveShard } from '../../src/bench/shard.js';
-import { parseSuite } from '../../src/bench/suite.js';
-import { workloadSchema } from '../../src/bench/workload.js';
+import { memoryConfiguration } from '../../src/bench/config/configurations.js';
+import { clientRange, decodeOutcome, encodeOutcome, mergeOutcomes, planParts, shareOf } from '../../src/bench/run/distribute.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from '../../src/bench/run/histogram.js';
+import { checkShards, mergeShards, readShardDir } from '../../src/bench/analyze/merge.js';
+import { runBench } from '../../src/bench/pipeline.js';
+import { createProgress } from '../../src/bench/run/progress.js';
+import type { CellOutcome } from '../../src/bench/run/runner.js';
+import { checkRunId, resolveShard } from '../../src/bench/run/shard.js';
+import { parseSuite } from '../../src/bench/config/suite.js';
+import { workloadSchema } from '../../src/bench/config/workload.js';
 import { resolveWorkers } from '../../src/commands/bench.js';
 import { Random } from '../../src/util/random.js';
 
@@ -64,6 +64,7 @@ describe('merged histograms equal the histogram of the union of the samples', ()
         ok: new Map([[`${op}|1024`, h]]),
         failed: new Map(),
         errors: new Map([[`${op}|Timeout`, 1]]),
+        errorsBySeries: new Map([[`${op}|1024|Timeout`, 1]]),
         measured: new Map([[op, samples.length + 1]]),
         rounds: new Map([[op, { sum: samples.length, n: samples.length }]]),
         lastWritten: new Map([['r000001', 10]]),

@@ -7,7 +7,7 @@ import {
   percentileText,
   recordMs,
   summarize,
-} from '../../src/bench/histogram.js';
+} from '../../src/bench/run/histogram.js';
 
 describe('latency histograms (microseconds, 3 significant digits)', () => {
   it('percentiles of 1..1000 ms match the known values within the 0.1% resolution', () => {

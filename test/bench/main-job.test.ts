@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +33,8 @@ const csvRows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.spl
 describe('main job on the emulators (reduced size)', () => {
   it('runs raw, regular and atomic on S3, Azure and GCS emulators and writes every report file', async () => {
     const out = path.join(tmp, 'emu');
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--clients', '2', '--schedules', 'fast', '--no-checks'], {
+    // the suite's own client counts (1 and 4): the cells with one client must leave exactly 2 copies per register
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', '--out', out, '--ops', '12', '--schedules', 'fast', '--no-checks'], {
       cwd: ROOT,
       env: { ...process.env, CI: '1' },
       timeout: 240_000,
@@ -43,7 +45,7 @@ describe('main job on the emulators (reduced size)', () => {
       expect((await readdir(dir)).includes(f), f).toBe(true);
     // the emulators are priced as the providers they stand for
     const cost = csvRows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
-    expect(cost.some((r) => r[2] === 'regular' && Number(r[8]) > 0)).toBe(true);
+    expect(cost.some((r) => r[2] === 'regular' && Number(r[15]) > 0)).toBe(true);
     // no listener leak warnings from the run's signals
     expect(stderr).not.toMatch(/MaxListenersExceededWarning/);
     // cells remove their keys, and the run prefix is cleaned at the end of the configuration
@@ -53,15 +55,22 @@ describe('main job on the emulators (reduced size)', () => {
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
     for (const r of lat) {
       expect(r[2]).toBe('emulators');
-      expect(r[9]).toBe('0'); // no errors
+      expect(r[14]).toBe('0'); // no errors
     }
     const req = csvRows(await readFile(path.join(dir, 'requests.csv'), 'utf8'));
-    const replicas = new Set(req.filter((r) => r[2] === 'regular').map((r) => r[4]));
+    const replicas = new Set(req.filter((r) => r[2] === 'regular').map((r) => r[12]));
     expect(replicas.size).toBe(3);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.configurations[0].name).toBe('emulators');
     expect(JSON.stringify(meta)).not.toMatch(/Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/);
     expect(stdout).toMatch(/copies per register at quiescence/);
+    // every CSV keyed by the whole cell, one peak and one quiescent row per (cell, replica), peak >= quiescent
+    const csv = await expectReportKeyed(dir);
+    const one = csv.overhead!.filter((r) => r.variant !== 'raw' && r.phase === 'quiescent' && r.clients === '1');
+    // mixed 1 KiB and large 64 KiB, regular and atomic, on S3, Azure and GCS
+    expect(one).toHaveLength(2 * 2 * 3);
+    for (const r of one) expect(r.copies_per_register, `${r.variant} ${r.workload} ${r.value_bytes}B ${r.replica}`).toBe('2');
+    expect(new Set(one.map((r) => r.replica))).toEqual(new Set(['s3-emulator', 'azure-emulator', 'gcs-emulator']));
   }, 300_000);
 });
 
@@ -78,8 +87,8 @@ describe('micro suite', () => {
     expect(lat.map((r) => `${r[3]}/${r[4]}/${r[5]}`).sort()).toEqual(['raw/none/read', 'raw/none/write', 'regular/fast/read', 'regular/fast/write']);
     for (const r of lat) {
       expect(r[2]).toBe('memory-cpu');
-      expect(Number(r[8])).toBeGreaterThan(10);
-      expect(Number(r[16])).toBeGreaterThan(0);
+      expect(Number(r[13])).toBeGreaterThan(10);
+      expect(Number(r[21])).toBeGreaterThan(0);
     }
   }, 180_000);
 });
@@ -109,7 +118,7 @@ describe('interrupted run', () => {
     const dir = await onlyRun(out);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
     expect(lat.length).toBeGreaterThan(0);
-    expect(Number(lat[0]![8])).toBeGreaterThan(0);
+    expect(Number(lat[0]![13])).toBeGreaterThan(0);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.interrupted).toBe(true);
   }, 180_000);

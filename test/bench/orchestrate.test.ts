@@ -1,16 +1,17 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory.js';
 import { StoreError } from '../../src/errors.js';
-import { memoryConfiguration } from '../../src/bench/configurations.js';
-import { redact } from '../../src/bench/meta.js';
-import { planCells, runBench } from '../../src/bench/orchestrate.js';
-import { createProgress } from '../../src/bench/progress.js';
-import { makeRunId } from '../../src/bench/run-dir.js';
-import { parseSuite } from '../../src/bench/suite.js';
-import type { ConfigurationHandle } from '../../src/bench/types.js';
+import { memoryConfiguration } from '../../src/bench/config/configurations.js';
+import { gitCommit, redact } from '../../src/bench/record/meta.js';
+import { runBench } from '../../src/bench/pipeline.js';
+import { planCells } from '../../src/bench/run/plan.js';
+import { createProgress } from '../../src/bench/run/progress.js';
+import { makeRunId } from '../../src/bench/record/run-dir.js';
+import { parseSuite } from '../../src/bench/config/suite.js';
+import type { ConfigurationHandle } from '../../src/bench/config/types.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -107,6 +108,28 @@ describe('meta', () => {
     expect(
       redact({ endpoint: 'https://user:pw@host/x', accountKey: 'k', nested: [{ token: 't', bucket: 'b' }], password: '' }),
     ).toEqual({ endpoint: 'https://user:***@host/x', accountKey: '***', nested: [{ token: '***', bucket: 'b' }], password: '' });
+  });
+  it('records the commit of a checkout, a git worktree (.git is a file) and a packed ref', async () => {
+    const sha = 'a'.repeat(40);
+    const repo = path.join(tmp, 'repo');
+    await mkdir(path.join(repo, '.git', 'refs', 'heads'), { recursive: true });
+    await writeFile(path.join(repo, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(path.join(repo, '.git', 'refs', 'heads', 'main'), `${sha}\n`);
+    expect(await gitCommit(repo)).toBe(sha);
+    // a worktree: .git names its git directory, whose HEAD names a branch kept in the common directory
+    const wt = path.join(tmp, 'wt');
+    const wtGit = path.join(repo, '.git', 'worktrees', 'wt');
+    await mkdir(wtGit, { recursive: true });
+    await mkdir(wt);
+    await writeFile(path.join(wt, '.git'), `gitdir: ${wtGit}\n`);
+    await writeFile(path.join(wtGit, 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(path.join(wtGit, 'commondir'), '../..\n');
+    expect(await gitCommit(wt)).toBe(sha);
+    // packed refs only
+    await rm(path.join(repo, '.git', 'refs', 'heads', 'main'));
+    await writeFile(path.join(repo, '.git', 'packed-refs'), `# pack-refs\n${'b'.repeat(40)} refs/heads/main\n`);
+    expect(await gitCommit(wt)).toBe('b'.repeat(40));
+    expect(await gitCommit(path.join(tmp, 'nowhere'))).toBeNull();
   });
   it('run ids are UTC timestamps plus the suite name', () => {
     expect(makeRunId('default', new Date(Date.UTC(2026, 10, 23, 9, 8, 7)))).toBe('20261123-090807-default');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/adapters/memory.js';
-import { measureReplica, overheadFigures, PeakSampler } from '../../src/bench/overhead.js';
-import { CountingStore, RequestCounter, withOp } from '../../src/bench/requests.js';
+import { measureReplica, overheadFigures, PeakSampler } from '../../src/bench/run/storage.js';
+import { CountingStore, RequestCounter, withOp } from '../../src/bench/run/counting.js';
 import { createRobustStore } from '../../src/register/index.js';
-import { ScopedStore } from '../../src/bench/stores.js';
+import { ScopedStore } from '../../src/bench/config/stores.js';
 
 const bytes = (n: number) => new Uint8Array(n).fill(1);
 

@@ -8,7 +8,7 @@ import { createMemoryStore } from '../../src/adapters/memory.js';
 import { ForwardingStore } from '../../src/layers/forwarding.js';
 import type { CallOptions } from '../../src/store.js';
 import { utf8 } from '../../src/store.js';
-import { loadConfigurations } from '../../src/bench/config.js';
+import { loadConfigurations } from '../../src/bench/config/file.js';
 import {
   PROBE_COLUMNS,
   makeRunId,
@@ -19,7 +19,7 @@ import {
   probeTable,
   writeProbeCsv,
   type ProbeRow,
-} from '../../src/bench/probe.js';
+} from '../../src/bench/run/probe.js';
 import { startUserRunServers, type UserRunServers } from '../config/user-run-env.js';
 
 const run = promisify(execFile);

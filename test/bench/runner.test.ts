@@ -5,9 +5,10 @@ import { ForwardingStore } from '../../src/layers/forwarding.js';
 import type { CallOptions, Store } from '../../src/store.js';
 import { sleep } from '../../src/util/abort.js';
 import { Random } from '../../src/util/random.js';
-import { summarize, type Histogram } from '../../src/bench/histogram.js';
-import { makeValue, runCell, valueId, type BenchClient, type HistoryEvent } from '../../src/bench/runner.js';
-import { registerSampler, workloadSchema, type WorkloadInput } from '../../src/bench/workload.js';
+import { summarize, type Histogram } from '../../src/bench/run/histogram.js';
+import { makeValue, runCell, valueId, type BenchClient, type HistoryEvent } from '../../src/bench/run/runner.js';
+import { workloadSchema, type WorkloadInput } from '../../src/bench/config/workload.js';
+import { registerSampler } from '../../src/bench/run/workload.js';
 
 function rawClient(id: string, s: Store): BenchClient {
   return {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/adapters/fs.js';
 import { checkHistory, parseHistory } from '../../src/check/index.js';
+import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -28,7 +29,7 @@ async function rkvs(args: string[], env: Record<string, string> = {}): Promise<{
 }
 
 const rows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.split(','));
-const total = (lat: string[][]) => lat.reduce((a, r) => a + Number(r[8]) + Number(r[9]), 0);
+const total = (lat: string[][]) => lat.reduce((a, r) => a + Number(r[13]) + Number(r[14]), 0);
 
 /** Every file under `dir` (recursively). */
 async function files(dir: string): Promise<string[]> {
@@ -85,9 +86,15 @@ describe('rkvs bench --workers 2', () => {
     const counters = JSON.parse(await readFile(path.join(dir, 'counters.json'), 'utf8'));
     expect(counters.series.reduce((a: number, s: { ok: number; errors: number }) => a + s.ok + s.errors, 0)).toBe(200);
     // the parent measured the storage the workers left: 2 copies per register at quiescence
-    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[4] === 'quiescent' && x[2] !== 'raw');
-    expect(ov.length).toBe(6);
-    for (const x of ov) expect(Number(x[10])).toBeGreaterThanOrEqual(2);
+    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[12] === 'quiescent' && x[2] !== 'raw');
+    expect(ov.length).toBe(12); // 2 variants x 2 client counts x 3 replicas
+    for (const x of ov) expect(Number(x[18])).toBeGreaterThanOrEqual(2);
+    // every row says its cell ran over 2 worker processes; the summary prints each storage line once
+    const csv = await expectReportKeyed(dir);
+    expect(new Set(csv.latency!.map((x) => x.workers))).toEqual(new Set(['2']));
+    const storage = r.stdout.split('\n').filter((l) => l.startsWith('  fs3 '));
+    expect(storage).toHaveLength(5);
+    expect(new Set(storage).size).toBe(storage.length);
   }, 90_000);
 
   it('with memory replicas (one set per worker) the history keeps each worker\'s registers apart', async () => {
@@ -167,9 +174,9 @@ describe('a 3-shard run on this machine merges into one report', () => {
     expect(total(lat)).toBe(perShard.reduce((a, l) => a + total(l), 0));
     // row by row: merged count = sum of the shards' counts of that row
     for (const r of lat) {
-      const key = r.slice(2, 8).join(',');
-      const sum = perShard.reduce((a, l) => a + l.filter((x) => x.slice(2, 8).join(',') === key).reduce((b, x) => b + Number(x[8]), 0), 0);
-      expect(Number(r[8]), key).toBe(sum);
+      const key = r.slice(2, 13).join(',');
+      const sum = perShard.reduce((a, l) => a + l.filter((x) => x.slice(2, 13).join(',') === key).reduce((b, x) => b + Number(x[13]), 0), 0);
+      expect(Number(r[13]), key).toBe(sum);
     }
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.merged_from.map((x: { shard: number }) => x.shard)).toEqual([0, 1, 2]);
@@ -178,8 +185,8 @@ describe('a 3-shard run on this machine merges into one report', () => {
     for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'counters.json', 'meta.json', 'report.html', 'cost.csv'])
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     // the shards shared the replicas: the overhead was measured once, by shard 0, over every shard's registers
-    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[4] === 'quiescent' && x[2] === 'regular');
-    expect(ov.length).toBe(3);
+    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[12] === 'quiescent' && x[2] === 'regular');
+    expect(ov.length).toBe(6); // 2 client counts x 3 replicas
     // and every key was removed at the end
     expect((await files(path.join(tmp, 'shards', 'r0'))).filter((f) => !f.includes('.tmp'))).toEqual([]);
   }, 60_000);

@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/util/random.js';
+import { bootstrapPercentileChange, percentileBootstrapSampler, sampleBeta } from '../../src/bench/analyze/bootstrap.js';
 import {
   binsFromValues,
-  bootstrapPercentileChange,
   incompleteBeta,
   mannWhitneyU,
   normalCdf,
   percentile,
-  percentileBootstrapSampler,
   relativeChange,
-  sampleBeta,
   studentTTwoSided,
   welchTTest,
-} from '../../src/bench/stats.js';
+} from '../../src/bench/analyze/stats.js';
 
 const SEED = Number(process.env.TEST_SEED ?? 20261123);
 const seedMsg = `seed ${SEED} (rerun with TEST_SEED=${SEED})`;

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildState, newestSourceMtime, STAMP } from '../../bin/build-state.js';
 import { SCENARIOS } from '../../benchmarks/sim/index.js';
-import { BENCH_SCHEDULES, BENCH_VARIANTS } from '../../src/bench/workload.js';
+import { BENCH_SCHEDULES, BENCH_VARIANTS } from '../../src/bench/config/workload.js';
 import { buildProgram, main } from '../../src/cli.js';
 import { SCHEDULE_NAMES, VARIANT_NAMES } from '../../src/commands/bench.js';
 import { SCENARIO_NAMES } from '../../src/commands/simulate.js';
@@ -24,7 +24,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 /** Modules that only the commands that use them may load. */
 const HEAVY_PACKAGES = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|firebase-tools|fauxqs|azurite|vega|vega-lite|vega-[a-z-]+|@resvg|zod|hdr-histogram-js|cli-progress|tinybench)\//;
-const HEAVY_OWN = /\/src\/(emulators\/index|adapters\/(s3|azure-blob|gcs)|bench\/(orchestrate|report\/charts|report\/html)|sim\/index|simulate\/index)\.[jt]s$/;
+const HEAVY_OWN = /\/src\/(emulators\/index|adapters\/(s3|azure-blob|gcs)|bench\/(pipeline|run\/orchestrate|report\/charts|report\/html)|sim\/index|simulate\/index)\.[jt]s$/;
 
 /** Runs bin/rkvs.js with the import tracer; returns its exit code, output and every module it resolved. */
 function traced(args: string[]): { code: number | null; out: string; err: string; modules: string[] } {

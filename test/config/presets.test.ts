@@ -4,7 +4,7 @@
  * embedded S3 and Azure emulators through the environment variables they read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorConfiguration, loadConfigurations, type ProviderConfiguration } from '../../src/bench/config.js';
+import { emulatorConfiguration, loadConfigurations, type ProviderConfiguration } from '../../src/bench/config/file.js';
 import { utf8 } from '../../src/store.js';
 import { startUserRunServers, type UserRunServers } from './user-run-env.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigurations, redactUrl } from '../../src/bench/config.js';
+import { loadConfigurations, redactUrl } from '../../src/bench/config/file.js';
 import { startUserRunServers, type UserRunServers } from './user-run-env.js';
 
 const run = promisify(execFile);

@@ -10,8 +10,8 @@ import {
   loadConfigurations,
   parseConfigNames,
   resolveConfigPath,
-} from '../../src/bench/config.js';
-import { configProblems, validateConfigDocument } from '../../src/bench/config-schema.js';
+} from '../../src/bench/config/file.js';
+import { configProblems, validateConfigDocument } from '../../src/bench/config/validate.js';
 
 /** Every problem of a document as "path: message" lines. */
 function problems(doc: unknown): string[] {

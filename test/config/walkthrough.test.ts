@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { writeCostCsv } from '../../src/bench/cost.js';
+import { writeCostCsv } from '../../src/bench/analyze/cost.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/rkvs.js');

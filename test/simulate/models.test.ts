@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createHistogram, encodeHistogram, percentileText, recordMs } from '../../src/bench/histogram.js';
+import { createHistogram, encodeHistogram, percentileText, recordMs } from '../../src/bench/run/histogram.js';
 import { ConfigError } from '../../src/errors.js';
 import {
   distributionMedian,

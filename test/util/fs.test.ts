@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/adapters/fs.js';
-import { createRunDir } from '../../src/bench/run-dir.js';
+import { createRunDir } from '../../src/bench/record/run-dir.js';
 import { mkdirs } from '../../src/util/fs.js';
 
 describe('mkdirs', () => {

@@ -1,12 +1,15 @@
 /**
  * Charts of a report, as Vega-Lite specifications rendered to SVG at report time by Vega's
  * server-side renderer (no browser, no network), and to PNG by resvg for papers and slides.
+ * Every cell key has a series (or bar) of its own: labels name each field that differs among the
+ * chart's cells, and nothing is summed across cells (only across a cell's replicas).
  */
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { cellKeyString, histogramBins, type CsvRow, type ReportData } from './read.js';
-import { percentile, totalCount } from '../stats.js';
+import { CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, seriesLabel, type Cell, type CellKey } from '../config/cell.js';
+import { cellFromRow, cellKeyOf, type CsvRow, type ReportData } from '../record/read.js';
+import { histogramBins, percentile, totalCount } from '../analyze/stats.js';
 
 /** A chart of the report: a name (file stem), a title, and its Vega-Lite spec. */
 export interface ChartSpec {
@@ -26,6 +29,9 @@ const CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12 },
   title: { fontSize: 14 },
 };
+
+/** The x axis of a chart with one bar (or pair) per cell: slanted labels, long enough for a cell label. */
+const CELL_AXIS = { labelAngle: -35, labelLimit: 320 };
 
 /** Renders a Vega-Lite spec to a standalone SVG document. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -48,8 +54,14 @@ export function renderPng(svg: string, zoom = 2): Buffer {
   return r.render().asPng();
 }
 
-function series(r: { variant: string; schedule: string }): string {
-  return r.schedule && r.schedule !== 'none' ? `${r.variant}/${r.schedule}` : r.variant;
+/** The cell key fields a row has (the others empty or 0), for labels. */
+function lenientKey(r: CsvRow): CellKey {
+  return Object.fromEntries(CELL_KEY_COLUMNS.map((c) => [c, NUMERIC_CELL_FIELDS.has(c) ? Number(r[c] ?? 0) : (r[c] ?? '')])) as unknown as CellKey;
+}
+
+/** Each row with its cell key (CSV files of a report directory in the current format). */
+function keyed(rows: readonly CsvRow[], file: string): { row: CsvRow; key: CellKey }[] {
+  return rows.map((row, i) => ({ row, key: cellKeyOf(row, `${file} row ${i + 1}`) }));
 }
 
 function unique<T>(xs: T[]): T[] {
@@ -72,16 +84,16 @@ export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 }
 
-/** HDR-style latency-by-percentile plots, one chart per configuration, one panel per op. */
+/** HDR-style latency-by-percentile plots, one chart per configuration, one panel per op, one line per cell. */
 export function percentileCharts(data: ReportData): ChartSpec[] {
   const charts: ChartSpec[] = [];
-  const configs = unique(data.latency.map((r) => r.config!));
-  for (const config of configs) {
+  const all = keyed(data.latency, 'latency.csv');
+  for (const config of unique(all.map((r) => r.key.config))) {
+    const mine = all.filter((r) => r.key.config === config);
     const points: Record<string, unknown>[] = [];
-    for (const row of data.latency.filter((r) => r.config === config)) {
-      const key = { config, variant: row.variant!, schedule: row.schedule!, op: row.op!, value_bytes: Number(row.value_bytes), clients: Number(row.clients) };
-      const name = `${series(key)} ${key.value_bytes}B ${key.clients}c`;
-      const cell = data.cells.get(cellKeyString(key));
+    for (const { row, key } of mine) {
+      const name = seriesLabel(key, mine.map((r) => r.key));
+      const cell = data.cells.get(cellId(key));
       const bins = cell ? histogramBins(cell.ok) : [];
       const n = totalCount(bins);
       if (n > 0) {
@@ -101,7 +113,7 @@ export function percentileCharts(data: ReportData): ChartSpec[] {
     charts.push({
       name: `latency-percentiles-${slug(config)}`,
       title: `Latency by percentile: ${config}`,
-      description: 'HDR-style plot: x is 1/(1-p) on a log scale (50%, 90%, 99%, 99.9% ... evenly spaced); one line per variant/schedule, value size and clients.',
+      description: 'HDR-style plot: x is 1/(1-p) on a log scale (50%, 90%, 99%, 99.9% ... evenly spaced); one line per cell (variant/schedule and every field that differs).',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
         config: CONFIG,
@@ -121,7 +133,7 @@ export function percentileCharts(data: ReportData): ChartSpec[] {
               axis: { values: [2, 10, 100, 1000, 10000, 100000, 1000000], labelExpr: "format(100 * (1 - 1 / datum.value), '.4~f') + '%'" },
             },
             y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)' },
-            color: { field: 'series', type: 'nominal', title: 'variant', scale: { scheme: 'category20' } },
+            color: { field: 'series', type: 'nominal', title: 'cell', scale: { scheme: 'category20' } },
           },
         },
         resolve: { scale: { y: 'independent' } },
@@ -131,50 +143,47 @@ export function percentileCharts(data: ReportData): ChartSpec[] {
   return charts;
 }
 
-/** Bars of p50 and p99 per configuration, variant and op. */
+/** Bars of p50 and p99 of every cell: one row of panels per configuration, one panel per op. */
 export function percentileBarsChart(data: ReportData): ChartSpec | null {
-  const values = data.latency.flatMap((r) =>
-    (['p50', 'p99'] as const).map((m) => ({
-      config: r.config,
-      series: `${series({ variant: r.variant!, schedule: r.schedule! })} ${r.value_bytes}B ${r.clients}c`,
-      op: r.op,
-      metric: m,
-      latency_ms: Number(r[`${m}_ms`]),
-    })),
-  ).filter((v) => Number.isFinite(v.latency_ms));
+  const all = keyed(data.latency, 'latency.csv');
+  const keys = all.map((r) => r.key);
+  const values = all
+    .flatMap(({ row, key }) => (['p50', 'p99'] as const).map((m) => ({ config: key.config, cell: seriesLabel(key, keys), op: key.op, metric: m, latency_ms: Number(row[`${m}_ms`]) })))
+    .filter((v) => Number.isFinite(v.latency_ms));
   if (values.length === 0) return null;
   return {
     name: 'latency-p50-p99',
-    title: 'p50 and p99 latency per configuration',
-    description: 'One group of bars per configuration; panels by operation (rows: p50, p99).',
+    title: 'p50 and p99 latency of every cell',
+    description: 'One pair of bars (p50, p99) per cell; rows: configurations, panels: operations.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: CONFIG,
-      title: 'p50 and p99 latency per configuration',
+      title: 'p50 and p99 latency of every cell',
       data: { values },
-      facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'op', type: 'nominal', title: 'operation' } },
+      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 12 },
+        width: { step: 22 },
         height: 160,
         mark: 'bar',
         encoding: {
-          x: { field: 'config', type: 'nominal', title: 'configuration', axis: { labelAngle: 0 } },
-          xOffset: { field: 'series', type: 'nominal' },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
+          xOffset: { field: 'metric', type: 'nominal', sort: ['p50', 'p99'] },
           y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)' },
-          color: { field: 'series', type: 'nominal', title: 'variant, value size, clients', scale: { scheme: 'category20' } },
+          color: { field: 'metric', type: 'nominal', title: 'percentile', sort: ['p50', 'p99'] },
         },
       },
-      resolve: { scale: { y: 'independent' } },
+      resolve: { scale: { x: 'independent', y: 'independent' } },
     } as TopLevelSpec,
   };
 }
 
-/** Storage overhead per replica, peak and quiescent. */
+/** Storage overhead per cell and replica, peak and quiescent. */
 export function overheadChart(data: ReportData): ChartSpec | null {
+  const cells: Cell[] = data.overhead.map((r, i) => cellFromRow(r, `overhead.csv row ${i + 1}`));
   const values = data.overhead
-    .map((r) => ({
-      config: r.config,
-      variant: r.variant,
+    .map((r, i) => ({
+      where: `${r.config} / ${r.replica}`,
+      cell: seriesLabel(cells[i]!, cells),
       replica: r.replica,
       phase: r.phase,
       overhead_ratio: Number(r.overhead_ratio),
@@ -185,19 +194,19 @@ export function overheadChart(data: ReportData): ChartSpec | null {
   return {
     name: 'storage-overhead',
     title: 'Storage overhead per replica',
-    description: 'Stored bytes / logical bytes on each replica, at the peak during the run and after quiescence.',
+    description: 'Stored bytes / logical bytes of each cell on each replica, at the peak during the run and after quiescence.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: CONFIG,
-      title: 'Storage overhead per replica (stored / logical bytes)',
+      title: 'Storage overhead per cell and replica (stored / logical bytes)',
       data: { values },
-      facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'variant', type: 'nominal', title: 'variant' } },
+      facet: { row: { field: 'where', type: 'nominal', title: 'configuration / replica' } },
       spec: {
-        width: { step: 18 },
-        height: 140,
+        width: { step: 22 },
+        height: 110,
         mark: 'bar',
         encoding: {
-          x: { field: 'replica', type: 'nominal', title: 'replica', axis: { labelAngle: 0 } },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           xOffset: { field: 'phase', type: 'nominal', sort: ['peak', 'quiescent'] },
           y: { field: 'overhead_ratio', type: 'quantitative', title: 'overhead ratio' },
           color: { field: 'phase', type: 'nominal', title: 'phase', sort: ['peak', 'quiescent'] },
@@ -210,32 +219,35 @@ export function overheadChart(data: ReportData): ChartSpec | null {
 
 const REQUEST_KINDS = ['puts', 'gets', 'lists', 'removes'] as const;
 
-/** Requests per logical operation, summed over replicas, by request kind. */
+/** Requests per logical operation of each cell, summed over its replicas, by request kind. */
 export function requestsChart(data: ReportData): ChartSpec | null {
-  const values = data.requests.flatMap((r) =>
-    REQUEST_KINDS.map((k) => ({ config: r.config, variant: r.variant, op: r.op, replica: r.replica, request: k.slice(0, -1), count: Number(r[k]) })),
-  ).filter((v) => Number.isFinite(v.count));
+  const all = keyed(data.requests, 'requests.csv');
+  const keys = all.map((r) => r.key);
+  const values = all
+    .flatMap(({ row, key }) => REQUEST_KINDS.map((k) => ({ config: key.config, cell: seriesLabel(key, keys), op: key.op, replica: row.replica, request: k.slice(0, -1), count: Number(row[k]) })))
+    .filter((v) => Number.isFinite(v.count));
   if (values.length === 0) return null;
   return {
     name: 'requests-per-op',
     title: 'Requests per operation',
-    description: 'Store requests per logical operation, summed over all replicas, by kind.',
+    description: 'Store requests per logical operation of each cell, summed over its replicas, by kind.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: CONFIG,
-      title: 'Store requests per logical operation (all replicas)',
+      title: "Store requests per logical operation (summed over each cell's replicas)",
       data: { values },
       facet: { row: { field: 'config', type: 'nominal', title: 'configuration' }, column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 60 },
+        width: { step: 24 },
         height: 140,
         mark: 'bar',
         encoding: {
-          x: { field: 'variant', type: 'nominal', title: 'variant', axis: { labelAngle: 0 } },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           y: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'requests / op' },
           color: { field: 'request', type: 'nominal', title: 'request', sort: ['put', 'get', 'list', 'remove'] },
         },
       },
+      resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
   };
 }
@@ -246,16 +258,17 @@ export function costColumns(rows: CsvRow[]): string[] {
   return Object.keys(rows[0]!).filter((c) => /cost|usd|price/i.test(c) && rows.some((r) => r[c] !== '' && Number.isFinite(Number(r[c]))));
 }
 
-/** Cost per operation from cost.csv, when it has an `op` column and a cost column. */
+/** Cost per operation from cost.csv, one bar per cell key, when it has an `op` column and a cost column. */
 export function costChart(data: ReportData): ChartSpec | null {
   const rows = data.cost;
   if (rows.length === 0 || !('op' in rows[0]!)) return null;
   const cols = costColumns(rows);
   const col = cols.find((c) => /op/i.test(c) && !/gb/i.test(c)) ?? cols[0];
   if (!col) return null;
-  const values = rows
-    .map((r) => ({ config: r.config ?? '', variant: r.variant ?? '', op: r.op, value: Number(r[col]) }))
-    .filter((v) => Number.isFinite(v.value));
+  const priced = rows.filter((r) => r[col] !== '' && Number.isFinite(Number(r[col])));
+  // cost.csv may come from elsewhere (rkvs cost with other tools' rows): label by the key fields it has
+  const keys = priced.map((r) => lenientKey(r));
+  const values = priced.map((r, i) => ({ cell: seriesLabel(keys[i]!, keys, { withConfig: true }), variant: r.variant ?? '', op: r.op, value: Number(r[col]) }));
   if (values.length === 0) return null;
   return {
     name: 'cost-per-op',
@@ -268,16 +281,16 @@ export function costChart(data: ReportData): ChartSpec | null {
       data: { values },
       facet: { column: { field: 'op', type: 'nominal', title: 'operation' } },
       spec: {
-        width: { step: 16 },
+        width: { step: 20 },
         height: 160,
         mark: 'bar',
         encoding: {
-          x: { field: 'config', type: 'nominal', title: 'configuration', axis: { labelAngle: -30 } },
-          xOffset: { field: 'variant', type: 'nominal' },
+          x: { field: 'cell', type: 'nominal', title: 'cell', axis: CELL_AXIS },
           y: { field: 'value', type: 'quantitative', title: col },
           color: { field: 'variant', type: 'nominal', title: 'variant' },
         },
       },
+      resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
   };
 }

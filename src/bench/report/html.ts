@@ -7,7 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { costColumns, renderPng, renderSvg, reportCharts, type ChartSpec } from './charts.js';
 import { ConfigError } from '../../errors.js';
-import { readReportDir, type CsvRow, type ReportData } from './read.js';
+import { readReportDir, type CsvRow, type ReportData } from '../record/read.js';
+import { LATENCY_COLUMNS } from '../record/schema.js';
 
 export interface HtmlReportOptions {
   /** Also write charts/<name>.svg. @default true */
@@ -90,7 +91,7 @@ export function buildHtml(data: ReportData, rendered: { chart: ChartSpec; svg: s
   const runId = String(meta.run_id ?? data.latency[0]?.run_id ?? data.dir);
   const byPrefix = (p: string) => rendered.filter((r) => r.chart.name.startsWith(p));
   const section = (id: string, title: string, body: string) => `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
-  const latencyCols = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'count', 'errors', 'mean_ms', 'p50_ms', 'p90_ms', 'p99_ms', 'p999_ms', 'max_ms', 'ops_per_s'];
+  const latencyCols: string[] = LATENCY_COLUMNS.filter((c) => c !== 'run_id' && c !== 'suite');
   const parts: string[] = [];
   parts.push(
     section(
@@ -113,7 +114,7 @@ export function buildHtml(data: ReportData, rendered: { chart: ChartSpec; svg: s
       'requests',
       'Requests and cost per operation',
       [...byPrefix('requests-per-op'), ...byPrefix('cost-per-op')].map((r) => figure(r.chart, r.svg)).join('\n') +
-        (table(data.requests, undefined, 'requests.csv (per logical operation, averaged)') || '<p>No requests.csv in this report.</p>') +
+        (table(data.requests, undefined, 'requests.csv (requests per operation of each cell key and replica)') || '<p>No requests.csv in this report.</p>') +
         (data.cost.length ? table(data.cost, undefined, `cost.csv${costCols.length ? '' : ''}`) : '<p>No cost.csv in this report (run <code>rkvs cost</code> to add one).</p>'),
     ),
   );

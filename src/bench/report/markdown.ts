@@ -1,7 +1,8 @@
 /**
  * Markdown output of `rkvs compare`, for a CI job summary ($GITHUB_STEP_SUMMARY) or a PR comment.
  */
-import { compareRows, summaryLine, TABLE_HEADER, type CompareResult, type Verdict } from '../compare.js';
+import type { CompareResult, Verdict } from '../analyze/compare.js';
+import { compareRows, NUMERIC_COLUMNS, summaryLine, TABLE_HEADER } from './compare.js';
 
 const ICON: Record<Verdict, string> = {
   regressed: ':red_circle: regressed',
@@ -16,7 +17,7 @@ function escapeCell(s: string): string {
 }
 
 function markdownTable(rows: string[][]): string[] {
-  const out = [`| ${TABLE_HEADER.join(' | ')} |`, `|${TABLE_HEADER.map((_, i) => ([4, 5, 7, 8, 9, 11].includes(i) ? '---:' : '---')).join('|')}|`];
+  const out = [`| ${TABLE_HEADER.join(' | ')} |`, `|${TABLE_HEADER.map((_, i) => (NUMERIC_COLUMNS.has(i) ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const verdict = r[r.length - 1] as Verdict;
     out.push(`| ${r.slice(0, -1).map(escapeCell).join(' | ')} | ${ICON[verdict] ?? verdict} |`);

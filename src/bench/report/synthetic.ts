@@ -7,8 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { Random } from '../../util/random.js';
-import { createHistogram, encodeHistogram, mergeHistograms, percentileText, recordMs, summarize, type Histogram } from '../histogram.js';
-import type { CellKey } from './read.js';
+import type { CellKey } from '../config/cell.js';
+import { hgrmName } from '../record/run-dir.js';
+import { ERRORS_COLUMNS, LATENCY_COLUMNS, OVERHEAD_COLUMNS, REPORT_FORMAT, REQUESTS_COLUMNS } from '../record/schema.js';
+import { createHistogram, encodeHistogram, mergeHistograms, percentileText, recordMs, summarize, type Histogram } from '../run/histogram.js';
 
 export interface SyntheticRepeat {
   /** Latencies of successful operations, in milliseconds. */
@@ -19,7 +21,13 @@ export interface SyntheticRepeat {
   durationMs?: number;
 }
 
-export interface SyntheticCell extends CellKey {
+/** The fields of the cell key a synthetic cell may leave out, and what they default to. */
+export const SYNTHETIC_DEFAULTS = { registers: 1, workers: 1, workload: 'synthetic', mode: 'closed', open_rate: 0 } as const;
+
+type Defaulted = keyof typeof SYNTHETIC_DEFAULTS;
+
+/** A cell of a synthetic report: its key (the fields of SYNTHETIC_DEFAULTS optional) and its samples. */
+export interface SyntheticCell extends Omit<CellKey, Defaulted>, Partial<Pick<CellKey, Defaulted>> {
   repeats: SyntheticRepeat[];
 }
 
@@ -27,25 +35,15 @@ export interface SyntheticReport {
   runId?: string;
   suite?: string;
   cells: SyntheticCell[];
-  /** Rows of overhead.csv (run_id is filled in). */
+  /** Rows of overhead.csv (run_id and the fields of SYNTHETIC_DEFAULTS are filled in when missing). */
   overhead?: Record<string, string | number>[];
-  /** Rows of requests.csv (run_id is filled in). */
+  /** Rows of requests.csv (run_id and the fields of SYNTHETIC_DEFAULTS are filled in when missing). */
   requests?: Record<string, string | number>[];
   /** Rows of cost.csv, written as given. */
   cost?: Record<string, string | number>[];
   /** Write histograms.jsonl. @default true */
   histograms?: boolean;
 }
-
-export const LATENCY_COLUMNS = [
-  'run_id', 'suite', 'config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'count', 'errors',
-  'mean_ms', 'p50_ms', 'p90_ms', 'p99_ms', 'p999_ms', 'max_ms', 'ops_per_s',
-];
-export const OVERHEAD_COLUMNS = [
-  'run_id', 'config', 'variant', 'replica', 'phase', 'registers', 'value_bytes', 'objects', 'stored_bytes',
-  'logical_bytes', 'copies_per_register', 'overhead_ratio',
-];
-export const REQUESTS_COLUMNS = ['run_id', 'config', 'variant', 'op', 'replica', 'puts', 'gets', 'lists', 'removes', 'bytes_up', 'bytes_down'];
 
 /** `n` latencies (ms) from a log-normal distribution with the given median and spread (sigma of the log). */
 export function lognormalSamples(rng: Random, n: number, medianMs: number, sigma = 0.25): number[] {
@@ -68,7 +66,8 @@ export async function writeSyntheticReport(dir: string, spec: SyntheticReport): 
   const latency: Record<string, unknown>[] = [];
   const lines: string[] = [];
   let t = Date.parse('2026-01-01T00:00:00Z');
-  for (const cell of spec.cells) {
+  for (const given of spec.cells) {
+    const cell = { ...SYNTHETIC_DEFAULTS, ...given };
     const okParts: Histogram[] = [];
     let errors = 0;
     let totalMs = 0;
@@ -76,7 +75,8 @@ export async function writeSyntheticReport(dir: string, spec: SyntheticReport): 
       const ok = histOf(rep.samplesMs);
       const err = histOf(rep.errorSamplesMs ?? []);
       const duration = rep.durationMs ?? rep.samplesMs.reduce((a, b) => a + b, 0) / cell.clients;
-      const base = { config: cell.config, variant: cell.variant, schedule: cell.schedule, op: cell.op, value_bytes: cell.value_bytes, clients: cell.clients, repeat, unit: 'us', start_ms: t, end_ms: t + duration };
+      const { repeats: _r, ...key } = cell;
+      const base = { ...key, repeat, unit: 'us', start_ms: t, end_ms: t + duration };
       lines.push(JSON.stringify({ ...base, outcome: 'ok', encoded: encodeHistogram(ok) }));
       if (err.totalCount > 0) lines.push(JSON.stringify({ ...base, outcome: 'error', encoded: encodeHistogram(err) }));
       t += duration + 1000;
@@ -100,26 +100,25 @@ export async function writeSyntheticReport(dir: string, spec: SyntheticReport): 
       max_ms: s.max_ms,
       ops_per_s: totalMs > 0 ? ((s.count + errors) * 1000) / totalMs : 0,
     });
-    const name = `${cell.config}_${cell.variant}_${cell.schedule}_${cell.op}_${cell.value_bytes}B_${cell.clients}c.hgrm`;
-    await writeFile(join(dir, 'histograms', name), percentileText(merged));
+    await writeFile(join(dir, 'histograms', hgrmName(cell)), percentileText(merged));
   }
-  await writeFile(join(dir, 'latency.csv'), stringify(latency, { header: true, columns: LATENCY_COLUMNS }));
+  await writeFile(join(dir, 'latency.csv'), stringify(latency, { header: true, columns: [...LATENCY_COLUMNS] }));
   if (spec.histograms !== false) await writeFile(join(dir, 'histograms.jsonl'), lines.join('\n') + '\n');
   if (spec.overhead) {
-    await writeFile(join(dir, 'overhead.csv'), stringify(spec.overhead.map((r) => ({ run_id: runId, ...r })), { header: true, columns: OVERHEAD_COLUMNS }));
+    const rows = spec.overhead.map((r) => ({ run_id: runId, ...SYNTHETIC_DEFAULTS, ...r }));
+    await writeFile(join(dir, 'overhead.csv'), stringify(rows, { header: true, columns: [...OVERHEAD_COLUMNS] }));
   }
   if (spec.requests) {
-    await writeFile(join(dir, 'requests.csv'), stringify(spec.requests.map((r) => ({ run_id: runId, ...r })), { header: true, columns: REQUESTS_COLUMNS }));
+    const rows = spec.requests.map((r) => ({ run_id: runId, ...SYNTHETIC_DEFAULTS, ...r }));
+    await writeFile(join(dir, 'requests.csv'), stringify(rows, { header: true, columns: [...REQUESTS_COLUMNS] }));
   }
   if (spec.cost?.length) await writeFile(join(dir, 'cost.csv'), stringify(spec.cost, { header: true }));
-  await writeFile(
-    join(dir, 'errors.csv'),
-    stringify([], { header: true, columns: ['run_id', 'config', 'variant', 'schedule', 'op', 'kind', 'count'] }),
-  );
+  await writeFile(join(dir, 'errors.csv'), stringify([], { header: true, columns: [...ERRORS_COLUMNS] }));
   await writeFile(
     join(dir, 'meta.json'),
     JSON.stringify(
       {
+        format: REPORT_FORMAT,
         run_id: runId,
         suite,
         tool_version: '0.1.0',
@@ -169,16 +168,17 @@ export function demoReport(opts: { seed?: number; samples?: number; repeats?: nu
           op,
           value_bytes: 1024,
           clients: 4,
+          registers: 100,
           repeats: Array.from({ length: opts.repeats ?? 2 }, () => ({ samplesMs: lognormalSamples(rng, Math.ceil(n / (opts.repeats ?? 2)), median) })),
         });
         for (const replica of variant === 'raw' ? ['r0'] : ['r0', 'r1', 'r2']) {
-          requests.push({ config, variant, op, replica, puts: op === 'put' ? rounds - 1 || 1 : variant === 'atomic' ? 1 : 0, gets: op === 'get' ? 1 : 0, lists: variant === 'raw' ? 0 : 1, removes: op === 'put' && variant !== 'raw' ? 1 : 0, bytes_up: op === 'put' ? 1100 : 0, bytes_down: op === 'get' ? 1100 : 0 });
+          requests.push({ config, variant, schedule, op, value_bytes: 1024, clients: 4, registers: 100, replica, ops: Math.ceil(n / (opts.repeats ?? 2)) * (opts.repeats ?? 2), puts: op === 'put' ? rounds - 1 || 1 : variant === 'atomic' ? 1 : 0, gets: op === 'get' ? 1 : 0, lists: variant === 'raw' ? 0 : 1, removes: op === 'put' && variant !== 'raw' ? 1 : 0, bytes_up: op === 'put' ? 1100 : 0, bytes_down: op === 'get' ? 1100 : 0 });
         }
       }
       for (const replica of variant === 'raw' ? ['r0'] : ['r0', 'r1', 'r2']) {
         for (const phase of ['peak', 'quiescent']) {
           const copies = variant === 'raw' ? 1 : phase === 'peak' ? 3 : 2;
-          overhead.push({ config, variant, replica, phase, registers: 100, value_bytes: 1024, objects: 100 * copies, stored_bytes: 100 * copies * 1100, logical_bytes: 102400, copies_per_register: copies.toFixed(2), overhead_ratio: ((copies * 1100) / 1024).toFixed(3) });
+          overhead.push({ config, variant, schedule, value_bytes: 1024, clients: 4, registers: 100, replica, phase, repeat: 0, registers_written: 100, objects: 100 * copies, stored_bytes: 100 * copies * 1100, logical_bytes: 102400, copies_per_register: copies.toFixed(2), overhead_ratio: ((copies * 1100) / 1024).toFixed(3) });
         }
       }
     }

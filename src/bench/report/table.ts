@@ -1,19 +1,22 @@
-/** The summary printed on stdout at the end of a run. */
-import type { BenchResults } from '../results.js';
+/** The summary printed on stdout at the end of a run: latency per cell key, storage per cell, checks. */
+import { cellKeyString, loadLabel, type Cell } from '../config/cell.js';
+import type { BenchResults } from '../record/results.js';
+
+const HEAD = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'regs', 'workers', 'workload', 'load', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
+const TEXT = new Set(['config', 'variant', 'schedule', 'op', 'workload', 'load'].map((c) => HEAD.indexOf(c)));
 
 function pad(cells: string[][]): string {
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return cells
-    .map((row) => row.map((c, i) => (i < 2 || i === 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .map((row) => row.map((c, i) => (TEXT.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd())
     .join('\n');
 }
 
-/** Latency table (one row per cell), the summary checks, storage and failures. */
+/** Latency table (one row per cell key), the summary checks, storage per cell and failures. */
 export function summaryTable(r: BenchResults, dir: string): string {
   const lines: string[] = [];
   const rows = r.latencyRows();
-  const head = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
   const body = rows.map((x) => [
     String(x.config),
     String(x.variant),
@@ -21,6 +24,10 @@ export function summaryTable(r: BenchResults, dir: string): string {
     String(x.op),
     String(x.value_bytes),
     String(x.clients),
+    String(x.registers),
+    String(x.workers),
+    String(x.workload),
+    loadLabel({ mode: String(x.mode), open_rate: Number(x.open_rate) }),
     String(x.count),
     String(x.errors),
     Number(x.p50_ms).toFixed(2),
@@ -29,19 +36,8 @@ export function summaryTable(r: BenchResults, dir: string): string {
     Number(x.ops_per_s).toFixed(1),
   ]);
   lines.push(`run ${r.runId}: ${rows.length} latency rows`);
-  if (body.length) lines.push(pad([head, ...body]));
-  const q = r.overheadRows().filter((x) => x.phase === 'quiescent');
-  if (q.length) {
-    lines.push('', 'storage at quiescence (objects per register, per replica):');
-    const byCfg = new Map<string, string[]>();
-    for (const x of q) {
-      const k = `${x.config} ${x.variant} ${x.value_bytes}B`;
-      const list = byCfg.get(k) ?? [];
-      list.push(`${x.replica} ${Number(x.copies_per_register).toFixed(2)} (x${Number(x.overhead_ratio).toFixed(2)} bytes)`);
-      byCfg.set(k, list);
-    }
-    for (const [k, v] of byCfg) lines.push(`  ${k}: ${v.join(', ')}`);
-  }
+  if (body.length) lines.push(pad([HEAD, ...body]));
+  lines.push(...storageLines(r));
   if (r.checks.length) {
     lines.push('', 'checks:');
     for (const c of r.checks) lines.push(`  ${c.pass === null ? '-' : c.pass ? 'ok  ' : 'MISS'} ${c.name}: ${c.detail}`);
@@ -49,7 +45,7 @@ export function summaryTable(r: BenchResults, dir: string): string {
   const errs = r.errorRows();
   if (errs.length) {
     lines.push('', 'errors (counted, not fatal):');
-    for (const e of errs) lines.push(`  ${e.config} ${e.variant}/${e.schedule} ${e.op} ${e.kind}: ${e.count}`);
+    for (const e of errs) lines.push(`  ${cellKeyString(e as unknown as Cell & { op: string })} ${e.kind}: ${e.count}`);
   }
   if (r.failures.length) {
     lines.push('', 'failures:');
@@ -57,4 +53,18 @@ export function summaryTable(r: BenchResults, dir: string): string {
   }
   lines.push('', `report: ${dir}`);
   return lines.join('\n') + '\n';
+}
+
+/** One line per cell: copies per register (and bytes ratio) at quiescence at each replica. */
+function storageLines(r: BenchResults): string[] {
+  const q = r.overheadRows().filter((x) => x.phase === 'quiescent');
+  if (!q.length) return [];
+  const byCell = new Map<string, string[]>();
+  for (const x of q) {
+    const k = cellKeyString(x as unknown as Cell);
+    const list = byCell.get(k) ?? [];
+    list.push(`${x.replica} ${Number(x.copies_per_register).toFixed(2)} (x${Number(x.overhead_ratio).toFixed(2)} bytes)`);
+    byCell.set(k, list);
+  }
+  return ['', 'storage at quiescence (objects per register, per replica):', ...[...byCell].map(([k, v]) => `  ${k}: ${v.join(', ')}`)];
 }

@@ -1,0 +1,221 @@
+/**
+ * The run stage of a bench run: configurations x worker counts x planned cells, then the cells of
+ * the suite's checks. Every cell's measurement goes to the sink as soon as it is taken, so whatever
+ * happens (interrupt, failing configuration) what was measured is kept.
+ *
+ * A cell's clients may be spread over worker processes (`workers`, see workers.ts) and over shards
+ * on other machines (`shard`, see shard.ts); the parts are merged exactly (distribute.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import { describeCause } from '../../errors.js';
+import type { Store } from '../../store.js';
+import { withTimeout } from '../../util/abort.js';
+import { cleanupOpened, guardConfiguration } from '../config/clean.js';
+import { replicaScope } from '../config/configurations.js';
+import { isProviderConfiguration } from '../config/file.js';
+import { startSharedEmulators, type EmulatorEndpoint } from '../config/open.js';
+import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.js';
+import { replicaLabels } from './cell-part.js';
+import { runPlannedCell, type CellRunContext } from './cell.js';
+import { runCheckCells, type CheckRuns } from './checks.js';
+import type { MeasurementSink } from './measurement.js';
+import type { RunOptions, RunPlan } from './plan.js';
+import { loadRegister, type CreateRobustStore } from './register.js';
+import { StoreBarrier } from './shard.js';
+import { WorkerPool } from './workers.js';
+
+/** How the run stage ended. */
+export interface RunOutcome {
+  interrupted: boolean;
+  /** Failures that stopped part of the run (a configuration could not open, ...), one line each. */
+  failures: string[];
+  /** What the reader of the report should know (meta.json `notes`). */
+  notes: string[];
+  checks: CheckRuns;
+  /** An error that ended the run early (its message is among the failures). */
+  crashed?: unknown;
+}
+
+/** Refuses buckets holding foreign objects before anything is written (unless `yes`). */
+export async function guardConfigurations(o: RunOptions & { yes?: boolean }): Promise<void> {
+  if (o.suite.kind === 'micro') return;
+  for (const h of o.configurations) await guardConfiguration(h, { yes: o.yes, signal: o.signal });
+}
+
+/** Runs every cell of the plan, then the cells of the suite's checks; measurements go to `sink`. */
+export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSink): Promise<RunOutcome> {
+  const out: RunOutcome = { interrupted: false, failures: [], notes: [], checks: {} };
+  const createRobustStore = await loadRegister();
+  const variants = createRobustStore ? plan.variants : plan.variants.filter((v) => v === 'raw');
+  if (!createRobustStore && plan.variants.some((v) => v !== 'raw'))
+    out.failures.push('the register (src/register) is not available in this build: only the raw baseline was measured');
+  const ctx: CellRunContext = {
+    progress: o.progress,
+    signal: o.signal,
+    history: o.history ?? false,
+    epochMs: performance.now(),
+    ops: o.ops,
+    durationS: o.durationS,
+    sampleMs: o.suite.sampleMs,
+    seed: plan.seed,
+    cellCounter: { n: 0 },
+    sink,
+  };
+  let procs: Processes | undefined;
+  try {
+    if (o.suite.kind === 'micro') {
+      const { runMicro } = await import('./micro.js');
+      await runMicro({ suite: o.suite, sink, progress: o.progress, createRobustStore, variants, schedules: plan.schedules, signal: o.signal });
+    } else {
+      procs = await startProcesses(o, plan, ctx, out.notes);
+      for (let ci = 0; ci < o.configurations.length && plan.cells.length && !o.signal?.aborted; ci++)
+        await runConfiguration(o, plan, ctx, ci, { procs, createRobustStore, out });
+      if (!o.signal?.aborted && (!plan.shard || plan.shard.index === 0)) {
+        const checks = o.skipChecks ? {} : o.suite.checks;
+        out.checks = await runCheckCells(ctx, { checks, variants, schedules: plan.schedules, createRobustStore });
+      }
+    }
+  } catch (e) {
+    out.crashed = e;
+    out.failures.push(describeCause(e));
+  } finally {
+    o.progress.stop();
+    await procs?.pool?.stop();
+    await procs?.shared?.stop();
+  }
+  out.interrupted = o.signal?.aborted ?? false;
+  return out;
+}
+
+/** The worker processes of a run and the emulators started once for them. */
+interface Processes {
+  pool?: WorkerPool;
+  shared?: { endpoints: EmulatorEndpoint[]; stop(): Promise<void> };
+}
+
+async function startProcesses(o: RunOptions, plan: RunPlan, ctx: CellRunContext, notes: string[]): Promise<Processes> {
+  const maxWorkers = Math.max(...plan.counts);
+  if (maxWorkers <= 1 || !plan.cells.length || !o.configurations.length) return {};
+  const procs: Processes = {};
+  const kinds = emulatorKinds(o.configurations);
+  if (kinds.length) {
+    o.progress.log(`starting the ${kinds.join(', ')} emulator(s) once for every worker ...`);
+    procs.shared = await startSharedEmulators(kinds, o.signal);
+  }
+  o.progress.log(`starting ${maxWorkers} worker processes ...`);
+  procs.pool = await WorkerPool.start({
+    workers: maxWorkers,
+    origins: o.configurations.map((c) => c.origin!),
+    emulators: procs.shared?.endpoints ?? [],
+    epochAbsMs: performance.timeOrigin + ctx.epochMs,
+  });
+  for (const c of o.configurations)
+    if (hasPerProcessReplicas(c))
+      notes.push(`configuration ${c.name}: its memory replicas live in each worker process, so workers do not contend on the same registers and storage overhead is not measured`);
+  return procs;
+}
+
+/** Opens configuration `ci`, runs every planned cell at every worker count on it, and cleans up. */
+async function runConfiguration(
+  o: RunOptions,
+  plan: RunPlan,
+  ctx: CellRunContext,
+  ci: number,
+  env: { procs: Processes; createRobustStore: CreateRobustStore | null; out: RunOutcome },
+): Promise<void> {
+  const h = o.configurations[ci] as ConfigurationHandle;
+  const { pool } = env.procs;
+  const shard = plan.shard;
+  let opened: OpenedConfiguration | undefined;
+  let poolOpened = false;
+  try {
+    o.progress.log(`opening configuration ${h.name} ...`);
+    opened = await h.open({ prefix: plan.prefix, signal: o.signal });
+    await preflight(h.name, opened, o.signal);
+    if (pool) {
+      await pool.open(ci, plan.prefix);
+      poolOpened = true;
+    }
+    const barrier =
+      shard && replicaScope(h) === 'shared' ? new StoreBarrier(opened.replicas[0] as Store, shard, { timeoutMs: (o.syncTimeoutS ?? 600) * 1000, signal: o.signal }) : undefined;
+    if (shard && !barrier && ci === 0)
+      env.out.notes.push(`configuration ${h.name}: every shard has replicas of its own, so shards do not contend on the same registers and cells are not synchronised across shards`);
+    const sweep = plan.counts.length > 1;
+    const total = plan.cells.length * plan.counts.length;
+    let k = 0;
+    for (const n of plan.counts)
+      for (const cell of plan.cells) {
+        if (o.signal?.aborted) break;
+        const dist = { workers: n, pool: n > 1 || sweep ? pool : undefined, cfgIndex: ci, shard, barrier, visible: !hasPerProcessReplicas(h) };
+        await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist);
+      }
+    await leaveConfiguration(o, plan, h.name, opened, ci, barrier);
+  } catch (e) {
+    if (o.signal?.aborted) return;
+    const msg = describeCause(e);
+    env.out.failures.push(msg.startsWith('configuration ') ? msg : `configuration ${h.name}: ${msg}`);
+    o.progress.log(`error: ${env.out.failures[env.out.failures.length - 1]}`);
+    if (opened && !shard) await cleanup(o, h.name, opened, plan.prefix);
+  } finally {
+    if (poolOpened) await pool?.close(ci);
+    await opened?.close().catch((e: unknown) => o.progress.log(`warning: closing ${h.name}: ${describeCause(e)}`));
+  }
+}
+
+/**
+ * Removes the run prefix at the end of a configuration (cells remove their own keys as they end).
+ * With shared replicas, shard 0 cleans up once every shard has left (the others only say they leave).
+ */
+async function leaveConfiguration(o: RunOptions, plan: RunPlan, cfg: string, opened: OpenedConfiguration, ci: number, barrier: StoreBarrier | undefined): Promise<void> {
+  const shard = plan.shard;
+  if (barrier && !o.signal?.aborted) await barrier.arrive(`cfg${ci}-exit`, null, { wait: shard?.index === 0 ? 'all' : 'none' });
+  if (!barrier) await cleanup(o, cfg, opened, plan.prefix);
+  else if (shard?.index === 0 && !o.signal?.aborted) await cleanup(o, cfg, opened, plan.prefix);
+  else if (shard?.index === 0)
+    // the other shards may still be running: leave their keys alone
+    o.progress.log(`the run prefix was not removed (interrupted while other shards may still run); remove it afterwards with: rkvs clean --config FILE --configs ${cfg} --prefix ${plan.prefix}`);
+}
+
+/** Lists every replica once, so an unreachable replica or a missing bucket fails fast with one line. */
+async function preflight(cfg: string, opened: OpenedConfiguration, signal?: AbortSignal): Promise<void> {
+  const labels = replicaLabels(opened.replicas);
+  await Promise.all(
+    opened.replicas.map(async (r, i) => {
+      try {
+        const callSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(15_000)]) : AbortSignal.timeout(15_000);
+        await withTimeout(r.list('rkvs-preflight/', { signal: callSignal }), 20_000, `replica ${labels[i]}`);
+      } catch (e) {
+        throw new Error(
+          `configuration ${cfg}: replica ${labels[i]} is unreachable (${describeCause(e)}); check its endpoint, credentials and that the bucket/container exists`,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * Removes what the run left under its prefix in a configuration (cells remove their own keys as
+ * they end; this catches the rest: an interrupted cell, barrier markers). Bounded in time; a
+ * leftover is reported with the command that removes it.
+ */
+async function cleanup(o: RunOptions, cfg: string, opened: OpenedConfiguration, prefix: string): Promise<void> {
+  const res = await cleanupOpened(opened, { config: cfg, signal: AbortSignal.timeout(60_000) });
+  const left = res.reduce((a, r) => a + (r.found - r.removed), 0);
+  if (left > 0)
+    o.progress.log(
+      `warning: ${cfg}: ${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.firstError)?.firstError ?? 'timed out'}); remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
+    );
+}
+
+/** Emulator kinds the configurations start (for --workers: started once, shared with the workers). */
+function emulatorKinds(configurations: readonly ConfigurationHandle[]): ('s3' | 'azure' | 'gcs')[] {
+  const kinds = new Set<'s3' | 'azure' | 'gcs'>();
+  for (const h of configurations) if (isProviderConfiguration(h)) for (const r of h.spec.replicas) if (r.provider === 'emulator') kinds.add(r.kind);
+  return [...kinds];
+}
+
+/** True when the configuration has replicas that live inside the process opening it (memory). */
+function hasPerProcessReplicas(h: ConfigurationHandle): boolean {
+  if (isProviderConfiguration(h)) return h.spec.replicas.some((r) => r.provider === 'memory');
+  return h.origin?.kind !== 'emulators' && h.origin?.kind !== 'file';
+}

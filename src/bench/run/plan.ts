@@ -1,0 +1,174 @@
+/**
+ * The plan of a run: which cells run, in which order, with which options. Pure: nothing is opened
+ * or measured here.
+ */
+import { ConfigError } from '../../errors.js';
+import type { Cell } from '../config/cell.js';
+import type { Suite } from '../config/suite.js';
+import type { ConfigurationHandle } from '../config/types.js';
+import { clientCounts, loadOf, valueCells, type BenchSchedule, type BenchVariant, type Workload } from '../config/workload.js';
+import type { Progress } from './progress.js';
+import type { ShardSpec } from './shard.js';
+
+/** What the run stage needs to know (the command-line overrides of the suite among them). */
+export interface RunOptions {
+  suite: Suite;
+  configurations: ConfigurationHandle[];
+  repeat?: number;
+  interleave?: boolean;
+  ops?: number;
+  durationS?: number;
+  clients?: number;
+  seed?: number;
+  history?: boolean;
+  variants?: BenchVariant[];
+  schedules?: BenchSchedule[];
+  progress: Progress;
+  signal?: AbortSignal;
+  /** Skip the suite's summary checks. */
+  skipChecks?: boolean;
+  /**
+   * Worker processes each cell's clients are spread over (1: this process). Several counts run
+   * every configuration once per count (a scaling sweep); the `workers` column tells them apart.
+   * @default the suite's `workers`
+   */
+  workers?: number[];
+  /** This process's shard of a run spread over several machines (0-based index). */
+  shard?: ShardSpec;
+  /** How long a shard waits for the others at a cell barrier, in seconds. @default 600 */
+  syncTimeoutS?: number;
+}
+
+/** One cell of the plan, before it is given a configuration and a worker count. */
+export interface PlannedCell {
+  variant: BenchVariant;
+  schedule: BenchSchedule | 'none';
+  workload: Workload;
+  valueBytes: number | null;
+  clients: number;
+  repeat: number;
+}
+
+/** The cell key of a planned cell run on configuration `config` over `workers` worker processes. */
+export function cellOf(p: PlannedCell, config: string, workers: number): Cell {
+  return {
+    config,
+    variant: p.variant,
+    schedule: p.schedule,
+    value_bytes: p.valueBytes ?? 0,
+    clients: p.clients,
+    registers: p.workload.registers,
+    workers,
+    workload: p.workload.name,
+    ...loadOf(p.workload),
+  };
+}
+
+/** The cells of one configuration, in run order. Two workloads giving the same cell are refused. */
+export function planCells(
+  suite: Suite,
+  o: { variants?: BenchVariant[]; schedules?: BenchSchedule[]; repeat?: number; clients?: number; interleave?: boolean },
+): PlannedCell[] {
+  const repeat = o.repeat ?? suite.repeat;
+  const perRepeat: Omit<PlannedCell, 'repeat'>[] = [];
+  for (const variant of o.variants ?? suite.variants) {
+    for (const w of suite.workloads) {
+      if (w.variants && !w.variants.includes(variant)) continue;
+      if (!o.variants && !suite.variants.includes(variant)) continue;
+      const schedules: (BenchSchedule | 'none')[] =
+        variant === 'raw' ? ['none'] : (o.schedules ?? suite.schedules).filter((s) => !w.schedules || w.schedules.includes(s));
+      for (const schedule of schedules)
+        for (const valueBytes of valueCells(w))
+          for (const clients of o.clients ? [o.clients] : clientCounts(w)) perRepeat.push({ variant, schedule, workload: w, valueBytes, clients });
+    }
+  }
+  refuseDuplicates(suite, perRepeat);
+  const cells: PlannedCell[] = [];
+  if (o.interleave) {
+    for (let r = 0; r < repeat; r++) for (const c of perRepeat) cells.push({ ...c, repeat: r });
+  } else {
+    for (const c of perRepeat) for (let r = 0; r < repeat; r++) cells.push({ ...c, repeat: r });
+  }
+  return cells;
+}
+
+/** Two planned cells with one key would be reported as one: name the workloads to tell apart. */
+function refuseDuplicates(suite: Suite, cells: readonly Omit<PlannedCell, 'repeat'>[]): void {
+  const seen = new Map<string, Omit<PlannedCell, 'repeat'>>();
+  for (const c of cells) {
+    const k = cellOf({ ...c, repeat: 0 }, '', 1);
+    const id = JSON.stringify({ ...k, value_bytes: c.valueBytes ?? 'dist' });
+    const prev = seen.get(id);
+    if (prev) {
+      const which = suite.workloads.indexOf(prev.workload) === suite.workloads.indexOf(c.workload) ? `workload ${c.workload.name}` : `workloads #${suite.workloads.indexOf(prev.workload)} and #${suite.workloads.indexOf(c.workload)} (both named ${c.workload.name})`;
+      throw new ConfigError(
+        `suite ${suite.name}`,
+        `${which} give the same cell (${c.variant}${c.schedule === 'none' ? '' : `/${c.schedule}`}, ${c.valueBytes ?? 'distribution'} bytes, ${c.clients} clients, ${c.workload.registers} registers): give the workloads different names, or different sizes, clients or registers`,
+      );
+    }
+    seen.set(id, c);
+  }
+}
+
+/** A run's plan: its id and key prefix, the cells of every configuration, and where they run. */
+export interface RunPlan {
+  runId: string;
+  /** Name of the report directory (`<runId>`, or `<runId>-shard<i>` on a shard). */
+  dirName: string;
+  /** Every key the run writes lives under it (`rkvs-bench/<runId>/`). */
+  prefix: string;
+  cells: PlannedCell[];
+  /** Worker counts, ascending (several: a scaling sweep). */
+  counts: number[];
+  /** Set when the run is one shard of several. */
+  shard?: ShardSpec;
+  variants: BenchVariant[];
+  schedules: BenchSchedule[];
+  seed: number;
+}
+
+/** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
+export function makeRunId(suite: string, at: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const d = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`;
+  const t = `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
+  return `${d}-${t}-${suite}`;
+}
+
+/** Plans a run; a ConfigError (exit 2) for options that cannot work together, before anything runs. */
+export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan {
+  const counts = [...new Set(o.workers ?? [1])].sort((a, b) => a - b);
+  checkDistribution(o, counts);
+  const shard = o.shard && o.shard.count > 1 ? o.shard : undefined;
+  const runId = o.runId ?? makeRunId(o.suite.name, o.now ?? new Date());
+  const variants = o.variants ?? o.suite.variants;
+  const cells = planCells(o.suite, { variants, schedules: o.schedules, repeat: o.repeat, clients: o.clients, interleave: o.interleave });
+  return {
+    runId,
+    dirName: shard ? `${runId}-shard${shard.index}` : runId,
+    prefix: `rkvs-bench/${runId}/`,
+    cells,
+    counts,
+    ...(shard ? { shard } : {}),
+    variants,
+    schedules: o.schedules ?? o.suite.schedules,
+    seed: o.seed ?? o.suite.seed,
+  };
+}
+
+/** Checks the distribution options before anything is measured; ConfigError (exit 2) otherwise. */
+function checkDistribution(o: RunOptions & { runId?: string }, counts: number[]): void {
+  if (counts.some((n) => n > 1)) {
+    const bad = o.configurations.find((c) => !c.origin);
+    if (bad) throw new ConfigError('--workers', `configuration ${bad.name} cannot be opened in worker processes; run it without --workers`);
+    if (o.suite.kind === 'micro') throw new ConfigError('--workers', 'the micro suite measures CPU cost in one process; run it without --workers');
+  }
+  if (o.shard && o.shard.count > 1) {
+    if (!o.runId)
+      throw new ConfigError(
+        '--run-id',
+        'a sharded run needs the same run id on every shard (it names the shared key prefix and lets rkvs merge match the shards), e.g. --run-id nightly-42 or RKVS_RUN_ID',
+      );
+    if (o.suite.kind === 'micro') throw new ConfigError('--shard', 'the micro suite cannot be sharded');
+  }
+}

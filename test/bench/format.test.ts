@@ -1,0 +1,94 @@
+/**
+ * Report directories of another format version: compare, report, cost and merge refuse them with
+ * one message naming the directory, the version found and what to do (exit 2 from the CLI).
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { writeCostCsv } from '../../src/bench/analyze/cost.js';
+import { readShardDir } from '../../src/bench/analyze/merge.js';
+import { readReportDir } from '../../src/bench/record/read.js';
+import { REPORT_FORMAT } from '../../src/bench/record/schema.js';
+import { writeSyntheticReport } from '../../src/bench/report/synthetic.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '../../bin/rkvs.js');
+
+let tmp: string;
+let v1: string;
+let v1NoMeta: string;
+let v3: string;
+let current: string;
+
+/** A report directory as rkvs wrote it before format 2: no `format` in meta.json, the old columns. */
+async function formatOne(dir: string, meta: boolean): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'latency.csv'),
+    'run_id,suite,config,variant,schedule,op,value_bytes,clients,count,errors,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,ops_per_s\n' +
+      'r,default,emulators,raw,none,write,1024,1,280,0,2.6,1.5,3.9,25,62,62,191\n',
+  );
+  await writeFile(path.join(dir, 'requests.csv'), 'run_id,config,variant,op,replica,puts,gets,lists,removes,bytes_up,bytes_down\nr,emulators,raw,write,s3,1,0,0,0,10716.9,0\n');
+  await writeFile(path.join(dir, 'counters.json'), JSON.stringify({ format: 1, series: [], requests: [], logical_ops: [], errors: [], overhead: [], quiescent: [], cells_measured: 0 }));
+  await writeFile(path.join(dir, 'histograms.jsonl'), '');
+  if (meta) await writeFile(path.join(dir, 'meta.json'), JSON.stringify({ run_id: 'r', suite: 'default', git_commit: '8f7b2cf5769219e682e0c2b16a9d2aa9f806c6be', shard: { index: 0, count: 1 } }));
+  return dir;
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rkvs-format-'));
+  v1 = await formatOne(path.join(tmp, 'v1'), true);
+  v1NoMeta = await formatOne(path.join(tmp, 'v1-no-meta'), false);
+  v3 = await formatOne(path.join(tmp, 'v3'), false);
+  await writeFile(path.join(v3, 'meta.json'), JSON.stringify({ format: REPORT_FORMAT + 1, run_id: 'r', suite: 'default' }));
+  current = await writeSyntheticReport(path.join(tmp, 'current'), { cells: [{ config: 'c', variant: 'raw', schedule: 'none', op: 'write', value_bytes: 8, clients: 1, repeats: [{ samplesMs: [1, 2, 3] }] }] });
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function refusal(p: Promise<unknown>): Promise<ConfigError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ConfigError);
+  return e as ConfigError;
+}
+
+describe('a report of another format version is refused with what to do', () => {
+  it('compare and report (readReportDir): names the directory, format 1, and the commit that wrote it', async () => {
+    const e = await refusal(readReportDir(v1, 'BASELINE'));
+    expect(e.message).toContain(`BASELINE: ${v1} is a report in format 1`);
+    expect(e.message).toContain('commit 8f7b2cf57692');
+    expect(e.message).toMatch(/this rkvs reads format 2: run rkvs bench again to get a format 2 report/);
+    // without meta.json, the columns tell the version
+    expect((await refusal(readReportDir(v1NoMeta))).message).toContain(`${v1NoMeta} is a report in format 1`);
+    // a newer format: update rkvs
+    expect((await refusal(readReportDir(v3))).message).toMatch(/is a report in format 3, written by a newer rkvs; this rkvs reads format 2: update rkvs/);
+    // the current format is read
+    expect((await readReportDir(current)).latency).toHaveLength(1);
+  });
+
+  it('cost and merge refuse it the same way', async () => {
+    expect((await refusal(writeCostCsv(v1))).message).toContain(`${v1} is a report in format 1`);
+    expect((await refusal(writeCostCsv(v1NoMeta))).message).toContain(`${v1NoMeta} is a report in format 1`);
+    expect((await refusal(readShardDir(v1))).message).toContain(`is a report in format 1`);
+  });
+
+  it('rkvs compare, report and cost exit 2 with one line', async () => {
+    for (const args of [['compare', v1, current], ['report', v1], ['cost', v1], ['merge', v1]]) {
+      const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, CI: '1' } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (x: { code?: number; stderr?: string }) => ({ code: x.code, stderr: x.stderr ?? '' }),
+      );
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toContain('is a report in format 1');
+    }
+  }, 60_000);
+});
