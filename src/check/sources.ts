@@ -1,0 +1,256 @@
+/**
+ * One register's history as the polynomial checkers see it: its writes (index 0 stands for the
+ * initial absent value), its completed reads, and for every read the writes it may have returned.
+ *
+ * A read r may have returned the value of write S only if
+ *   - S wrote what r returned (a remove and the initial value both "write" absent),
+ *   - S did not begin after r returned: S.call <= r.return, and
+ *   - S was not overwritten before r began: no completed write Y with S.return < Y.call and
+ *     Y.return < r.call (then Y lies between S and r in every order consistent with real time).
+ * These conditions hold for the write a read returned in every linearization, and in every
+ * regular write order; so the candidates of a read are a superset of its possible sources.
+ * When written values are unique, a read has at most one candidate; reads of absent (the initial
+ * value and every remove) and reads of a value written twice may have several: those are
+ * *ambiguous* and the checkers treat them apart.
+ *
+ * Incomplete writes (no return, or failed) return at +infinity; incomplete or failed reads say
+ * nothing and are left out. Every step is O(n log n) (plus the candidates listed).
+ */
+import { isComplete, type Operation } from './history.js';
+
+/** Write index of the initial (absent) value. */
+export const INITIAL = 0;
+/** `source` of a read that no write can explain. */
+export const NO_SOURCE = -1;
+/** `source` of a read with several candidate writes. */
+export const AMBIGUOUS = -2;
+/** Candidates listed per ambiguous read; more than this and the read keeps only the first ones. */
+export const MAX_CANDIDATES = 32;
+
+export interface RegisterModel {
+  register: string;
+  /** The relevant operations: every write and every completed read, in history order. */
+  ops: Operation[];
+  /** Writes; index 0 is the initial value (no operation). */
+  wOp: (Operation | null)[];
+  wCall: Float64Array;
+  /** +Infinity for a write that may or may not have taken effect; -Infinity for the initial value. */
+  wRet: Float64Array;
+  wValue: (string | null)[];
+  /** Completed reads. */
+  reads: Operation[];
+  rCall: Float64Array;
+  rRet: Float64Array;
+  /** Per read: the only candidate write, NO_SOURCE, or AMBIGUOUS. */
+  source: Int32Array;
+  /** Per ambiguous read: its candidate writes (at most MAX_CANDIDATES). */
+  candidates: Map<number, number[]>;
+  /** Ambiguous reads whose candidates were cut at MAX_CANDIDATES. */
+  truncated: Set<number>;
+  /**
+   * Per read: the completed write with the latest call among those that returned before the read
+   * began (-1 if none); every write that returned before that call is overwritten for this read.
+   */
+  overwriter: Int32Array;
+  /** Writers per value (null: absent), the initial value included for absent. */
+  writersOf: Map<string | null, number[]>;
+  /** Every candidate write of read i (no limit), for the closure of witnesses. */
+  allCandidates(i: number): number[];
+}
+
+/** Builds the model of one register's operations. */
+export function buildModel(register: string, all: readonly Operation[]): RegisterModel {
+  const ops: Operation[] = [];
+  const wOp: (Operation | null)[] = [null];
+  const wValue: (string | null)[] = [null];
+  const reads: Operation[] = [];
+  for (const o of all) {
+    if (o.op === 'write') {
+      ops.push(o);
+      wOp.push(o);
+      wValue.push(o.input);
+    } else if (isComplete(o)) {
+      ops.push(o);
+      reads.push(o);
+    }
+  }
+  const nW = wOp.length;
+  const wCall = new Float64Array(nW);
+  const wRet = new Float64Array(nW);
+  wCall[0] = Number.NEGATIVE_INFINITY;
+  wRet[0] = Number.NEGATIVE_INFINITY;
+  const writersOf = new Map<string | null, number[]>([[null, [INITIAL]]]);
+  for (let k = 1; k < nW; k++) {
+    const o = wOp[k]!;
+    wCall[k] = o.call;
+    wRet[k] = isComplete(o) ? (o.return as number) : Number.POSITIVE_INFINITY;
+    const list = writersOf.get(o.input);
+    if (list) list.push(k);
+    else writersOf.set(o.input, [k]);
+  }
+  const nR = reads.length;
+  const rCall = new Float64Array(nR);
+  const rRet = new Float64Array(nR);
+  for (let i = 0; i < nR; i++) {
+    rCall[i] = reads[i].call;
+    rRet[i] = reads[i].return as number;
+  }
+
+  // completed writes by return time, with the running maximum of their calls
+  const completed: number[] = [];
+  for (let k = 1; k < nW; k++) if (wRet[k] !== Number.POSITIVE_INFINITY) completed.push(k);
+  completed.sort((a, b) => wRet[a] - wRet[b]);
+  const cRet = new Float64Array(completed.length);
+  const prefArg = new Int32Array(completed.length);
+  let best = -1;
+  for (let j = 0; j < completed.length; j++) {
+    const k = completed[j];
+    cRet[j] = wRet[k];
+    if (best < 0 || wCall[k] > wCall[best]) best = k;
+    prefArg[j] = best;
+  }
+
+  const overwriter = new Int32Array(nR);
+  const source = new Int32Array(nR);
+  const candidates = new Map<number, number[]>();
+  const truncated = new Set<number>();
+  const indexes = new Map<string | null, WriterIndex>();
+  const found: number[] = [];
+  for (let i = 0; i < nR; i++) {
+    const j = lowerBound(cRet, rCall[i]) - 1; // completed writes returning strictly before the call
+    const y = j >= 0 ? prefArg[j] : -1;
+    overwriter[i] = y;
+    const mu = y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY;
+    const writers = writersOf.get(reads[i].output);
+    if (!writers) {
+      source[i] = NO_SOURCE;
+      continue;
+    }
+    if (writers.length === 1) {
+      const k = writers[0];
+      source[i] = wCall[k] <= rRet[i] && wRet[k] >= mu ? k : NO_SOURCE;
+      continue;
+    }
+    let index = indexes.get(reads[i].output);
+    if (!index) indexes.set(reads[i].output, (index = new WriterIndex(writers, wCall, wRet)));
+    found.length = 0;
+    const more = index.query(rRet[i], mu, MAX_CANDIDATES, found);
+    if (found.length === 0) source[i] = NO_SOURCE;
+    else if (found.length === 1 && !more) source[i] = found[0];
+    else {
+      source[i] = AMBIGUOUS;
+      candidates.set(i, found.slice());
+      if (more) truncated.add(i);
+    }
+  }
+  const allCandidates = (i: number): number[] => {
+    if (source[i] === NO_SOURCE) return [];
+    if (source[i] !== AMBIGUOUS) return [source[i]];
+    if (!truncated.has(i)) return candidates.get(i)!;
+    const y = overwriter[i];
+    const out: number[] = [];
+    indexes.get(reads[i].output)!.query(rRet[i], y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY, Number.MAX_SAFE_INTEGER, out);
+    return out;
+  };
+  return { register, ops, wOp, wCall, wRet, wValue, reads, rCall, rRet, source, candidates, truncated, overwriter, writersOf, allCandidates };
+}
+
+/** Index of the first element >= x in a sorted array. */
+export function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first element > x in a sorted array. */
+export function upperBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The writers of one value sorted by call, with a max-tree over their returns: lists the writers
+ * with call <= c and return >= m in O((k + 1) log n).
+ */
+class WriterIndex {
+  private readonly order: Int32Array;
+  private readonly calls: Float64Array;
+  private readonly size: number;
+  private readonly tree: Float64Array;
+
+  constructor(writers: readonly number[], wCall: Float64Array, wRet: Float64Array) {
+    const order = Int32Array.from(writers).sort((a, b) => wCall[a] - wCall[b] || a - b);
+    this.order = order;
+    this.calls = Float64Array.from(order, (k) => wCall[k]);
+    let size = 1;
+    while (size < order.length) size <<= 1;
+    this.size = size;
+    this.tree = new Float64Array(2 * size).fill(Number.NEGATIVE_INFINITY);
+    for (let i = 0; i < order.length; i++) this.tree[size + i] = wRet[order[i]];
+    for (let i = size - 1; i >= 1; i--) this.tree[i] = Math.max(this.tree[2 * i], this.tree[2 * i + 1]);
+  }
+
+  /** Pushes up to `limit` writers with call <= maxCall and return >= minRet; true if there were more. */
+  query(maxCall: number, minRet: number, limit: number, out: number[]): boolean {
+    const end = upperBound(this.calls, maxCall);
+    if (end === 0) return false;
+    let more = false;
+    const visit = (node: number, lo: number, hi: number): void => {
+      if (more || lo >= end || this.tree[node] < minRet) return;
+      if (node >= this.size) {
+        if (out.length >= limit) more = true;
+        else out.push(this.order[lo]);
+        return;
+      }
+      const mid = (lo + hi) >>> 1;
+      visit(2 * node, lo, mid);
+      visit(2 * node + 1, mid, hi);
+    };
+    visit(1, 0, this.size);
+    return more;
+  }
+}
+
+/** Quoted value for messages: the value, or "absent". */
+export function showValue(v: string | null): string {
+  return v === null ? 'absent' : JSON.stringify(v);
+}
+
+/**
+ * Why a read has no candidate source: the operations that show it, and a sentence. The
+ * operations form a witness on their own (they admit neither a linearization nor a regular order).
+ */
+export function explainNoSource(m: RegisterModel, i: number): { operations: Operation[]; message: string } {
+  const r = m.reads[i];
+  const writers = m.writersOf.get(r.output);
+  if (!writers) {
+    return { operations: [r], message: `read returned ${JSON.stringify(r.output)}, which no write wrote` };
+  }
+  const early = writers.filter((k) => m.wCall[k] <= m.rRet[i]);
+  if (early.length === 0) {
+    const k = writers[0];
+    return { operations: [r, m.wOp[k]!], message: `read returned ${JSON.stringify(r.output)} before the write of it began` };
+  }
+  // every writer that began in time was overwritten by the same write
+  const y = m.overwriter[i];
+  const yOp = m.wOp[y]!;
+  const ops = [r, yOp, ...early.filter((k) => k !== INITIAL).map((k) => m.wOp[k]!)];
+  const what =
+    r.output !== null
+      ? JSON.stringify(r.output)
+      : early.length === 1 && early[0] === INITIAL
+        ? 'the initial (absent) value'
+        : 'absent (the register was removed or never written)';
+  return { operations: ops, message: `read returned ${what} although a later write (#${yOp.id}) had completed before the read began` };
+}
