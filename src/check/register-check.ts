@@ -52,12 +52,19 @@ export type RegisterVerdict =
       message: string;
       minimal: boolean;
     }
-  | { register: string; result: 'unknown'; decidedBy: 'polynomial' | 'search'; message: string };
+  | {
+      register: string;
+      result: 'unknown';
+      decidedBy: 'polynomial' | 'search';
+      message: string;
+      /** `time`: the time limit ran out; `undecided`: the polynomial checker alone cannot decide it. */
+      reason: 'time' | 'undecided';
+    };
 
 type Decision =
   | { result: 'ok'; decidedBy: 'polynomial' | 'search' }
   | { result: 'violation'; decidedBy: 'polynomial' | 'search'; operations: Operation[]; message: string }
-  | { result: 'unknown'; decidedBy: 'polynomial' | 'search'; message: string };
+  | { result: 'unknown'; decidedBy: 'polynomial' | 'search'; message: string; reason: 'time' | 'undecided' };
 
 const LIN_MESSAGE = 'no order consistent with real time in which every read returns the latest write';
 
@@ -70,7 +77,12 @@ function decideLinearizable(register: string, ops: readonly Operation[], deadlin
     if (p.result === 'violation') return { result: 'violation', decidedBy: 'polynomial', operations: p.operations, message: p.message };
     reason = p.reason;
     if (method === 'polynomial') {
-      return { result: 'unknown', decidedBy: 'polynomial', message: `the polynomial checker cannot decide register ${JSON.stringify(register)} (${reason}); use --method auto` };
+      return {
+        result: 'unknown',
+        decidedBy: 'polynomial',
+        reason: 'undecided',
+        message: `the polynomial checker cannot decide register ${JSON.stringify(register)} (${reason}); use --method auto`,
+      };
     }
   } else {
     // the search needs every returned value to have been written
@@ -89,6 +101,7 @@ function decideLinearizable(register: string, ops: readonly Operation[], deadlin
   return {
     result: 'unknown',
     decidedBy: 'search',
+    reason: 'time',
     message: `time limit reached while searching register ${JSON.stringify(register)}${reason ? ` (the polynomial checker could not decide it: ${reason})` : ''}`,
   };
 }
@@ -96,6 +109,7 @@ function decideLinearizable(register: string, ops: readonly Operation[], deadlin
 function decideRegular(register: string, ops: readonly Operation[], deadline: number): Decision {
   const r = regularCheck(buildModel(register, ops), deadline);
   if (r.result === 'violation') return { result: 'violation', decidedBy: r.decidedBy, operations: r.operations, message: r.message };
+  if (r.result === 'unknown') return { ...r, reason: r.message.startsWith('time limit') ? 'time' : 'undecided' };
   return r;
 }
 
@@ -106,7 +120,13 @@ function relevant(ops: readonly Operation[]): Operation[] {
 /** Checks one register's operations against a model. */
 export function checkRegister(model: CheckModel, register: string, ops: readonly Operation[], o: RegisterOptions): RegisterVerdict {
   if (Date.now() > o.deadline) {
-    return { register, result: 'unknown', decidedBy: o.method === 'search' ? 'search' : 'polynomial', message: `time limit reached before register ${JSON.stringify(register)} was checked` };
+    return {
+      register,
+      result: 'unknown',
+      decidedBy: o.method === 'search' ? 'search' : 'polynomial',
+      reason: 'time',
+      message: `time limit reached before register ${JSON.stringify(register)} was checked`,
+    };
   }
   const decide = (x: readonly Operation[]): Decision =>
     model === 'linearizable' ? decideLinearizable(register, x, o.deadline, o.method) : decideRegular(register, x, o.deadline);
@@ -158,7 +178,7 @@ export function combineVerdicts(model: CheckModel, verdicts: readonly RegisterVe
   const unknown = verdicts.filter((v) => v.result === 'unknown');
   if (unknown.length > 0) {
     const first = unknown[0] as Extract<RegisterVerdict, { result: 'unknown' }>;
-    const timedOut = unknown.some((v) => v.result === 'unknown' && v.message.startsWith('time limit'));
+    const timedOut = unknown.some((v) => v.result === 'unknown' && v.reason === 'time');
     return {
       result: 'unknown',
       model,
