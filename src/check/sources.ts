@@ -222,6 +222,13 @@ class WriterIndex {
   }
 }
 
+/** A time for messages: at most 3 decimals. */
+export function showTime(t: number): string {
+  if (t === Number.NEGATIVE_INFINITY) return 'the start';
+  if (t === Number.POSITIVE_INFINITY) return 'the end';
+  return Number.isInteger(t) ? String(t) : String(Number(t.toFixed(3)));
+}
+
 /** Quoted value for messages: the value, or "absent". */
 export function showValue(v: string | null): string {
   return v === null ? 'absent' : JSON.stringify(v);

@@ -34,7 +34,7 @@
  * checker cannot decide and the caller falls back to the search.
  */
 import type { Operation } from './history.js';
-import { AMBIGUOUS, INITIAL, NO_SOURCE, buildModel, explainNoSource, lowerBound, showValue, type RegisterModel } from './sources.js';
+import { AMBIGUOUS, INITIAL, NO_SOURCE, buildModel, explainNoSource, lowerBound, showTime, showValue, type RegisterModel } from './sources.js';
 
 const buildSubModel = (m: RegisterModel, ops: Operation[]) => buildModel(m.register, ops);
 
@@ -55,7 +55,6 @@ interface Zones {
 
 type Conflict = { kind: 'overlap'; a: number; b: number } | { kind: 'inside'; outer: number; inner: number };
 
-const NEG = Number.NEGATIVE_INFINITY;
 const POS = Number.POSITIVE_INFINITY;
 
 /** Decides linearizability of one register, or says it cannot. */
@@ -486,9 +485,7 @@ function clusterName(m: RegisterModel, k: number): string {
   return o.input === null ? `the remove #${o.id}` : `value ${JSON.stringify(o.input)} (write #${o.id})`;
 }
 
-function fmt(t: number): string {
-  return t === NEG ? 'the start' : String(t);
-}
+const fmt = showTime;
 
 function explainConflict(m: RegisterModel, z: Zones, c: Conflict): { operations: Operation[]; message: string } {
   if (c.kind === 'overlap') {
@@ -496,16 +493,16 @@ function explainConflict(m: RegisterModel, z: Zones, c: Conflict): { operations:
     return {
       operations: [...clusterOps(m, z, a), ...clusterOps(m, z, b)],
       message:
-        `${clusterName(m, a)} must hold the register from ${fmt(z.minRet[a])} to ${z.maxCall[a]} and ` +
-        `${clusterName(m, b)} from ${fmt(z.minRet[b])} to ${z.maxCall[b]}: these spans overlap, so no order of the writes explains what the reads returned`,
+        `${clusterName(m, a)} must hold the register from ${fmt(z.minRet[a])} to ${fmt(z.maxCall[a])} and ` +
+        `${clusterName(m, b)} from ${fmt(z.minRet[b])} to ${fmt(z.maxCall[b])}: these spans overlap, so no order of the writes explains what the reads returned`,
     };
   }
   const { outer, inner } = c;
   return {
     operations: [...clusterOps(m, z, outer), ...clusterOps(m, z, inner)],
     message:
-      `${clusterName(m, outer)} must hold the register from ${fmt(z.minRet[outer])} to ${z.maxCall[outer]}, ` +
+      `${clusterName(m, outer)} must hold the register from ${fmt(z.minRet[outer])} to ${fmt(z.maxCall[outer])}, ` +
       `but ${clusterName(m, inner)} ${z.argMin[inner] >= 0 || z.argMax[inner] >= 0 ? 'and its reads ' : ''}` +
-      `must take effect between ${z.maxCall[inner]} and ${z.minRet[inner]}, inside that span`,
+      `must take effect between ${fmt(z.maxCall[inner])} and ${fmt(z.minRet[inner])}, inside that span`,
   };
 }
