@@ -188,6 +188,7 @@ class WriterIndex {
   private readonly calls: Float64Array;
   private readonly size: number;
   private readonly tree: Float64Array;
+  private readonly stack: Int32Array;
 
   constructor(writers: readonly number[], wCall: Float64Array, wRet: Float64Array) {
     const order = Int32Array.from(writers).sort((a, b) => wCall[a] - wCall[b] || a - b);
@@ -199,26 +200,40 @@ class WriterIndex {
     this.tree = new Float64Array(2 * size).fill(Number.NEGATIVE_INFINITY);
     for (let i = 0; i < order.length; i++) this.tree[size + i] = wRet[order[i]];
     for (let i = size - 1; i >= 1; i--) this.tree[i] = Math.max(this.tree[2 * i], this.tree[2 * i + 1]);
+    let depth = 1;
+    while (1 << depth <= size) depth++;
+    this.stack = new Int32Array(3 * (depth + 2) * 2);
   }
 
   /** Pushes up to `limit` writers with call <= maxCall and return >= minRet; true if there were more. */
   query(maxCall: number, minRet: number, limit: number, out: number[]): boolean {
     const end = upperBound(this.calls, maxCall);
     if (end === 0) return false;
-    let more = false;
-    const visit = (node: number, lo: number, hi: number): void => {
-      if (more || lo >= end || this.tree[node] < minRet) return;
+    // depth-first over the tree, left to right: node, lo, hi triples on an explicit stack
+    const stack = this.stack;
+    let sp = 0;
+    stack[sp++] = 1;
+    stack[sp++] = 0;
+    stack[sp++] = this.size;
+    while (sp > 0) {
+      const hi = stack[--sp];
+      const lo = stack[--sp];
+      const node = stack[--sp];
+      if (lo >= end || this.tree[node] < minRet) continue;
       if (node >= this.size) {
-        if (out.length >= limit) more = true;
-        else out.push(this.order[lo]);
-        return;
+        if (out.length >= limit) return true;
+        out.push(this.order[lo]);
+        continue;
       }
       const mid = (lo + hi) >>> 1;
-      visit(2 * node, lo, mid);
-      visit(2 * node + 1, mid, hi);
-    };
-    visit(1, 0, this.size);
-    return more;
+      stack[sp++] = 2 * node + 1;
+      stack[sp++] = mid;
+      stack[sp++] = hi;
+      stack[sp++] = 2 * node;
+      stack[sp++] = lo;
+      stack[sp++] = mid;
+    }
+    return false;
   }
 }
 

@@ -136,12 +136,14 @@ function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
   for (const k of forwardZones(valueZones)) if (k !== INITIAL && m.wValue[k] !== null) fw.push(k);
   const fa = Float64Array.from(fw, (k) => valueZones.minRet[k]);
   const fb = Float64Array.from(fw, (k) => valueZones.maxCall[k]);
-  const shorten = (lo: number, hi: number): [number, number] => {
-    let j = lowerBound(fa, lo) - 1;
-    if (j >= 0 && lo < fb[j]) lo = fb[j];
-    j = lowerBound(fa, hi) - 1;
-    if (j >= 0 && hi < fb[j]) hi = fa[j];
-    return [lo, hi];
+  // windows avoid the inside of forward zones: a start inside one moves to its end, an end to its start
+  const shortenLo = (lo: number): number => {
+    const j = lowerBound(fa, lo) - 1;
+    return j >= 0 && lo < fb[j] ? fb[j] : lo;
+  };
+  const shortenHi = (hi: number): number => {
+    const j = lowerBound(fa, hi) - 1;
+    return j >= 0 && hi < fb[j] ? fa[j] : hi;
   };
 
   // events: 0 read of absent (ref: read index), 1 remove (ref: write index), 2 wall (ref: write index)
@@ -161,13 +163,15 @@ function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
       : { result: 'violation', operations: [], message: '' };
   for (let i = 0; i < nR; i++) {
     if (m.reads[i].output !== null) continue;
-    const [l, h] = shorten(m.rCall[i], m.rRet[i]);
+    const l = shortenLo(m.rCall[i]);
+    const h = shortenHi(m.rRet[i]);
     if (l > h) return fail(m.rRet[i], m.reads[i]);
     add(0, i, l, h);
   }
   for (let k = 1; k < m.wOp.length; k++) {
     if (m.wValue[k] === null) {
-      const [l, h] = shorten(m.wCall[k], m.wRet[k]);
+      const l = shortenLo(m.wCall[k]);
+      const h = shortenHi(m.wRet[k]);
       if (l > h) {
         if (m.wRet[k] === POS) continue; // never took effect
         return fail(m.wRet[k], m.wOp[k]!);
@@ -178,10 +182,16 @@ function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
     }
   }
   const n = kind.length;
-  const byLo = Int32Array.from({ length: n }, (_, e) => e).sort((a, b) => lo[a] - lo[b] || a - b);
-  const byHi = Int32Array.from({ length: n }, (_, e) => e)
-    .filter((e) => hi[e] !== POS)
-    .sort((a, b) => hi[a] - hi[b] || a - b);
+  const byLo = new Int32Array(n);
+  let nHi = 0;
+  for (let e = 0; e < n; e++) {
+    byLo[e] = e;
+    if (hi[e] !== POS) nHi++;
+  }
+  byLo.sort((a, b) => lo[a] - lo[b] || a - b);
+  const byHi = new Int32Array(nHi);
+  for (let e = 0, q = 0; e < n; e++) if (hi[e] !== POS) byHi[q++] = e;
+  byHi.sort((a, b) => hi[a] - hi[b] || a - b);
   const fired = new Uint8Array(n);
   let absent = true; // the initial value
   let current = INITIAL;
@@ -237,8 +247,9 @@ function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
       fireWalls();
       let e = removes.pop(fired);
       if (e < 0) {
-        const late = [...byHi.subarray(first, ph)].find((x) => !fired[x] && kind[x] === 0)!;
-        return fail(t, m.reads[ref[late]]);
+        let late = first;
+        while (fired[byHi[late]] || kind[byHi[late]] !== 0) late++;
+        return fail(t, m.reads[ref[byHi[late]]]);
       }
       fireRemove(e);
       // every other remove due now goes too
