@@ -16,7 +16,7 @@
  * Incomplete writes (no return, or failed) return at +infinity; incomplete or failed reads say
  * nothing and are left out. Every step is O(n log n) (plus the candidates listed).
  */
-import { isComplete, type Operation } from './history.js';
+import type { Operation } from './history.js';
 
 /** Write index of the initial (absent) value. */
 export const INITIAL = 0;
@@ -52,58 +52,97 @@ export interface RegisterModel {
    * began (-1 if none); every write that returned before that call is overwritten for this read.
    */
   overwriter: Int32Array;
-  /** Writers per value (null: absent), the initial value included for absent. */
-  writersOf: Map<string | null, number[]>;
+  /** Writers of a value (null: absent, the initial value included), undefined if none. */
+  writersOf(value: string | null): number[] | undefined;
   /** Every candidate write of read i (no limit), for the closure of witnesses. */
   allCandidates(i: number): number[];
 }
 
 /** Builds the model of one register's operations. */
 export function buildModel(register: string, all: readonly Operation[]): RegisterModel {
+  // one pass over the operations (they are scattered in memory: touch each once)
+  const n = all.length;
   const ops: Operation[] = [];
   const wOp: (Operation | null)[] = [null];
   const wValue: (string | null)[] = [null];
   const reads: Operation[] = [];
-  for (const o of all) {
+  let wCall: Float64Array = new Float64Array(Math.min(n, 1024) + 1);
+  let wRet: Float64Array = new Float64Array(wCall.length);
+  let rCall: Float64Array = new Float64Array(Math.min(n, 1024));
+  let rRet: Float64Array = new Float64Array(rCall.length);
+  wCall[0] = Number.NEGATIVE_INFINITY;
+  wRet[0] = Number.NEGATIVE_INFINITY;
+  // the first writer of each value, and a chain through the others (values are almost always unique)
+  const firstWriter = new Map<string, number>();
+  let nextWriter = new Int32Array(wCall.length);
+  const absentWriters: number[] = [INITIAL];
+  let duplicated = false;
+  for (let j = 0; j < n; j++) {
+    const o = all[j];
+    const done = o.return !== null && o.error === undefined;
     if (o.op === 'write') {
+      const k = wOp.length;
+      if (k === wCall.length) {
+        wCall = grow(wCall);
+        wRet = grow(wRet);
+        const nn = new Int32Array(wCall.length);
+        nn.set(nextWriter);
+        nextWriter = nn;
+      }
       ops.push(o);
       wOp.push(o);
       wValue.push(o.input);
-    } else if (isComplete(o)) {
+      wCall[k] = o.call;
+      wRet[k] = done ? (o.return as number) : Number.POSITIVE_INFINITY;
+      nextWriter[k] = -1;
+      if (o.input === null) absentWriters.push(k);
+      else {
+        const first = firstWriter.get(o.input);
+        if (first === undefined) firstWriter.set(o.input, k);
+        else {
+          duplicated = true;
+          let last = first;
+          while (nextWriter[last] >= 0) last = nextWriter[last];
+          nextWriter[last] = k;
+        }
+      }
+    } else if (done) {
+      const i = reads.length;
+      if (i === rCall.length) {
+        rCall = grow(rCall);
+        rRet = grow(rRet);
+      }
       ops.push(o);
       reads.push(o);
+      rCall[i] = o.call;
+      rRet[i] = o.return as number;
     }
   }
   const nW = wOp.length;
-  const wCall = new Float64Array(nW);
-  const wRet = new Float64Array(nW);
-  wCall[0] = Number.NEGATIVE_INFINITY;
-  wRet[0] = Number.NEGATIVE_INFINITY;
-  const writersOf = new Map<string | null, number[]>([[null, [INITIAL]]]);
-  for (let k = 1; k < nW; k++) {
-    const o = wOp[k]!;
-    wCall[k] = o.call;
-    wRet[k] = isComplete(o) ? (o.return as number) : Number.POSITIVE_INFINITY;
-    const list = writersOf.get(o.input);
-    if (list) list.push(k);
-    else writersOf.set(o.input, [k]);
-  }
   const nR = reads.length;
-  const rCall = new Float64Array(nR);
-  const rRet = new Float64Array(nR);
-  for (let i = 0; i < nR; i++) {
-    rCall[i] = reads[i].call;
-    rRet[i] = reads[i].return as number;
-  }
+  wCall = wCall.subarray(0, nW);
+  wRet = wRet.subarray(0, nW);
+  rCall = rCall.subarray(0, nR);
+  rRet = rRet.subarray(0, nR);
+  const writersOf = (v: string | null): number[] | undefined => {
+    if (v === null) return absentWriters;
+    let k = firstWriter.get(v);
+    if (k === undefined) return undefined;
+    const out: number[] = [];
+    for (; k >= 0; k = nextWriter[k]) out.push(k);
+    return out;
+  };
 
   // completed writes by return time, with the running maximum of their calls
-  const completed: number[] = [];
-  for (let k = 1; k < nW; k++) if (wRet[k] !== Number.POSITIVE_INFINITY) completed.push(k);
+  let nC = 0;
+  for (let k = 1; k < nW; k++) if (wRet[k] !== Number.POSITIVE_INFINITY) nC++;
+  const completed = new Int32Array(nC);
+  for (let k = 1, j = 0; k < nW; k++) if (wRet[k] !== Number.POSITIVE_INFINITY) completed[j++] = k;
   completed.sort((a, b) => wRet[a] - wRet[b]);
-  const cRet = new Float64Array(completed.length);
-  const prefArg = new Int32Array(completed.length);
+  const cRet = new Float64Array(nC);
+  const prefArg = new Int32Array(nC);
   let best = -1;
-  for (let j = 0; j < completed.length; j++) {
+  for (let j = 0; j < nC; j++) {
     const k = completed[j];
     cRet[j] = wRet[k];
     if (best < 0 || wCall[k] > wCall[best]) best = k;
@@ -115,26 +154,33 @@ export function buildModel(register: string, all: readonly Operation[]): Registe
   const candidates = new Map<number, number[]>();
   const truncated = new Set<number>();
   const indexes = new Map<string | null, WriterIndex>();
+  const indexOf = (v: string | null): WriterIndex => {
+    let index = indexes.get(v);
+    if (!index) indexes.set(v, (index = new WriterIndex(writersOf(v)!, wCall, wRet)));
+    return index;
+  };
   const found: number[] = [];
   for (let i = 0; i < nR; i++) {
     const j = lowerBound(cRet, rCall[i]) - 1; // completed writes returning strictly before the call
     const y = j >= 0 ? prefArg[j] : -1;
     overwriter[i] = y;
     const mu = y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY;
-    const writers = writersOf.get(reads[i].output);
-    if (!writers) {
-      source[i] = NO_SOURCE;
-      continue;
-    }
-    if (writers.length === 1) {
-      const k = writers[0];
+    const v = reads[i].output;
+    let k = -1;
+    if (v !== null) {
+      const first = firstWriter.get(v);
+      if (first === undefined) {
+        source[i] = NO_SOURCE;
+        continue;
+      }
+      if (!duplicated || nextWriter[first] < 0) k = first;
+    } else if (absentWriters.length === 1) k = INITIAL;
+    if (k >= 0) {
       source[i] = wCall[k] <= rRet[i] && wRet[k] >= mu ? k : NO_SOURCE;
       continue;
     }
-    let index = indexes.get(reads[i].output);
-    if (!index) indexes.set(reads[i].output, (index = new WriterIndex(writers, wCall, wRet)));
     found.length = 0;
-    const more = index.query(rRet[i], mu, MAX_CANDIDATES, found);
+    const more = indexOf(v).query(rRet[i], mu, MAX_CANDIDATES, found);
     if (found.length === 0) source[i] = NO_SOURCE;
     else if (found.length === 1 && !more) source[i] = found[0];
     else {
@@ -149,10 +195,16 @@ export function buildModel(register: string, all: readonly Operation[]): Registe
     if (!truncated.has(i)) return candidates.get(i)!;
     const y = overwriter[i];
     const out: number[] = [];
-    indexes.get(reads[i].output)!.query(rRet[i], y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY, Number.MAX_SAFE_INTEGER, out);
+    indexOf(reads[i].output).query(rRet[i], y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY, Number.MAX_SAFE_INTEGER, out);
     return out;
   };
   return { register, ops, wOp, wCall, wRet, wValue, reads, rCall, rRet, source, candidates, truncated, overwriter, writersOf, allCandidates };
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** Index of the first element >= x in a sorted array. */
@@ -255,7 +307,7 @@ export function showValue(v: string | null): string {
  */
 export function explainNoSource(m: RegisterModel, i: number): { operations: Operation[]; message: string } {
   const r = m.reads[i];
-  const writers = m.writersOf.get(r.output);
+  const writers = m.writersOf(r.output);
   if (!writers) {
     return { operations: [r], message: `read returned ${JSON.stringify(r.output)}, which no write wrote` };
   }
