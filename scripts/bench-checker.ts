@@ -14,7 +14,9 @@
  * end-to-end `rkvs check` call on the largest history, start-up and parsing included).
  *
  * Options: --out DIR (default reports/checker), --quick (no 1M history, one seed per class),
- * --seeds N (default 3), --search-timeout MS (default 10000), --search-max-ops N (default 3000).
+ * --seeds N (default 3), --search-timeout MS (default 10000), --search-max-ops N (default 3000),
+ * --save-histories DIR (write every history as <class>-seed<N>.jsonl, to run other checkers on),
+ * --only NAME,... (just these classes).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import { checkHistory, formatHistory, type CheckMethod, type CheckModel, type Operation, type Verdict } from '../src/check/index.js';
 import { generateHistory } from '../src/check/generate.js';
-import { checkHistoryParallel } from '../src/check/parallel.js';
+import { CheckPool, checkHistoryParallel } from '../src/check/parallel.js';
 import { runSimulation } from '../src/sim/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -35,6 +37,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string' },
     'search-timeout': { type: 'string', default: '10000' },
     'search-max-ops': { type: 'string', default: '3000' },
+    'save-histories': { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const quick = args.quick!;
@@ -61,6 +65,17 @@ interface HistoryClass {
 }
 
 const sim = (clients: number, opsPerClient: number, mutant?: string): HistoryClass['make'] => async (seed) => {
+  // a broken variant: the first seed from 1000 * seed on whose history violates (at most 200 tries)
+  if (mutant) {
+    for (let s = 1000 * seed; s < 1000 * seed + 200; s++) {
+      const h = await simRun(s, clients, opsPerClient, mutant);
+      if (checkHistory(h, 'linearizable', { minimize: false }).result === 'violation') return h;
+    }
+    throw new Error(`no violation of ${mutant} in 200 seeds`);
+  }
+  return simRun(seed, clients, opsPerClient);
+};
+async function simRun(seed: number, clients: number, opsPerClient: number, mutant?: string): Promise<Operation[]> {
   const r = await runSimulation({
     seed,
     variant: 'atomic',
@@ -74,7 +89,7 @@ const sim = (clients: number, opsPerClient: number, mutant?: string): HistoryCla
     ...(mutant ? { mutant, strategy: 'gc-early' } : {}),
   });
   return r.history;
-};
+}
 const bench = (clients: number, operations: number, registers: number, staleReads = 0): HistoryClass['make'] => async (seed) =>
   generateHistory({ seed, clients, operations, registers, removeFraction: 0.05, crashFraction: 0.05, errorFraction: 0.005, staleReads });
 
@@ -87,13 +102,24 @@ classes.push({ name: 'sim-16c-mutant', source: 'sim', clients: 16, registers: 1,
 for (const c of [8, 16, 32, 64, 256]) {
   classes.push({ name: `bench-${c}c`, source: 'bench-like', clients: c, registers: 1, operations: c * 40, violations: false, seeds, make: bench(c, c * 40, 1) });
 }
-classes.push({ name: 'bench-8c-stale', source: 'bench-like', clients: 8, registers: 1, operations: 320, violations: true, seeds, make: bench(8, 320, 1, 0.01) });
+classes.push({ name: 'bench-8c-stale', source: 'bench-like', clients: 8, registers: 1, operations: 320, violations: true, seeds, make: bench(8, 320, 1, 0.05) });
 classes.push({ name: 'bench-256c-100k', source: 'bench-like', clients: 256, registers: 1, operations: 100_000, violations: false, seeds: 1, make: bench(256, 100_000, 1) });
 if (!quick) {
   classes.push({ name: 'bench-256c-1m', source: 'bench-like', clients: 256, registers: 1, operations: 1_000_000, violations: false, seeds: 1, make: bench(256, 1_000_000, 1) });
   classes.push({ name: 'bench-256c-1m-stale', source: 'bench-like', clients: 256, registers: 1, operations: 1_000_000, violations: true, seeds: 1, make: bench(256, 1_000_000, 1, 1e-5) });
   classes.push({ name: 'bench-256c-1m-64reg', source: 'bench-like', clients: 256, registers: 64, operations: 1_000_000, violations: false, seeds: 1, make: bench(256, 1_000_000, 64) });
 }
+
+if (args.only) {
+  const only = new Set(args.only.split(','));
+  const unknown = [...only].filter((n) => !classes.some((c) => c.name === n));
+  if (unknown.length) {
+    process.stderr.write(`bench-checker: --only: unknown class ${unknown.join(', ')}; classes: ${classes.map((c) => c.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  classes.splice(0, classes.length, ...classes.filter((c) => only.has(c.name)));
+}
+if (args['save-histories']) await mkdir(args['save-histories'], { recursive: true });
 
 interface Row {
   class: string;
@@ -138,6 +164,7 @@ for (const cls of classes) {
     const t0 = performance.now();
     const h = await cls.make(seed);
     process.stderr.write(`${cls.name} seed ${seed}: ${h.length} operations (made in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    if (args['save-histories']) await writeFile(join(args['save-histories'], `${cls.name}-seed${seed}.jsonl`), formatHistory(h));
     const base = { class: cls.name, source: cls.source, clients: cls.clients, registers: cls.registers, ops: h.length, seed };
     const add = (model: CheckModel, checker: string, m: Awaited<ReturnType<typeof measure>>) => {
       const v = m.verdict;
@@ -161,7 +188,13 @@ for (const cls of classes) {
       add(model, 'polynomial', await measure(() => checkHistory(h, model, { method, timeoutMs: 600_000 }), !big));
     }
     if (cls.registers > 1) {
-      add('linearizable', 'polynomial, 2 worker threads', await measure(() => checkHistoryParallel(h, 'linearizable', { method: 'polynomial', timeoutMs: 600_000, workers: 2, parallelFrom: 0 }), false));
+      // a pool kept across calls (as rkvs check keeps one across files): the warm-up run starts the workers
+      const pool = new CheckPool(2);
+      try {
+        add('linearizable', 'polynomial, 2 worker threads', await measure(() => checkHistoryParallel(h, 'linearizable', { method: 'polynomial', timeoutMs: 600_000, pool, parallelFrom: 0 }), !big));
+      } finally {
+        await pool.close();
+      }
     }
     if (h.length <= searchMaxOps) {
       add('linearizable', 'search', await measure(() => checkHistory(h, 'linearizable', { method: 'search', timeoutMs: searchTimeout }), false));
@@ -230,7 +263,7 @@ for (const cls of classes) {
   if (cls.name === 'sim-32c') targets.push(`- 32-client simulator history (${median(poly.map((p) => p.ops))} operations) decided in under 1 s: ${poly.every((p) => p.ms_median < 1000) ? 'yes' : 'NO'} (${poly.map((p) => fmtMs(p.ms_median)).join(', ')} ms).`);
   if (cls.name === 'bench-256c-1m') targets.push(`- 1,000,000 operations in under 10 s: ${poly.every((p) => p.ms_median < 10_000) ? 'yes' : 'NO'} (linearizable ${poly.map((p) => fmtMs(p.ms_median)).join(', ')}, regular ${reg.map((p) => fmtMs(p.ms_median)).join(', ')}).`);
   const par = mine.filter((r) => r.checker.startsWith('polynomial, 2'));
-  if (par.length) targets.push(`- ${cls.name}: on 2 worker threads ${par.map((p) => fmtMs(p.ms_median)).join(', ')} vs ${poly.map((p) => fmtMs(p.ms_median)).join(', ')} in one thread (encoding and transfer included).`);
+  if (par.length) targets.push(`- ${cls.name}: on 2 worker threads (started beforehand) ${par.map((p) => fmtMs(p.ms_median)).join(', ')} vs ${poly.map((p) => fmtMs(p.ms_median)).join(', ')} in one thread (encoding and transfer included).`);
 }
 targets.push(`- Search / polynomial where both decide: at least ${Number.isFinite(minRatio) ? `${minRatio.toFixed(0)}×` : '–'} (target 10×): ${minRatio >= 10 ? 'yes' : 'NO'}.`);
 for (const c of cliRows) targets.push(`- \`rkvs check\` on ${c.class} (${c.ops} operations, --model ${c.model}): ${c.verdict}, ${fmtMs(Number(c.wall_ms))} wall clock including start-up and parsing (${fmtMs(Number(c.file_ms))} for the file).`);

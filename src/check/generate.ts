@@ -30,11 +30,14 @@ export interface GenerateOptions {
   /** Fraction of operations that fail with an error. @default 0 */
   errorFraction?: number;
   /**
-   * Fraction of reads that return the value before the current one instead (a stale read):
-   * makes the history non-linearizable as soon as one lands where it can be told apart.
+   * Fraction of reads that return an older value instead of the current one (a stale read): the
+   * value `staleDepth` writes back (absent if there were fewer). Makes the history
+   * non-linearizable as soon as one lands where it can be told apart.
    * @default 0
    */
   staleReads?: number;
+  /** How many writes back a stale read looks. @default max(10, 2 * clients) */
+  staleDepth?: number;
   /** Register name prefix. @default 'r' */
   registerPrefix?: string;
 }
@@ -101,16 +104,19 @@ export function generateHistory(o: GenerateOptions): Operation[] {
   }
   // apply effects in order of their instants
   const ordered = effects.filter((e) => e.at !== null).sort((a, b) => a.at! - b.at!);
-  const state = new Map<string, { cur: string | null; prev: string | null }>();
+  // per register, the last `depth + 1` values written (a ring)
   const stale = o.staleReads ?? 0;
+  const depth = o.staleDepth ?? Math.max(10, 2 * o.clients);
+  const state = new Map<string, { ring: (string | null)[]; writes: number }>();
   for (const e of ordered) {
     let s = state.get(e.op.register);
-    if (!s) state.set(e.op.register, (s = { cur: null, prev: null }));
+    if (!s) state.set(e.op.register, (s = { ring: new Array<string | null>(depth + 1).fill(null), writes: 0 }));
+    const at = (back: number) => (back > s.writes - 1 ? null : s.ring[(s.writes - 1 - back) % (depth + 1)]);
     if (e.op.op === 'write') {
-      s.prev = s.cur;
-      s.cur = e.op.input;
+      s.ring[s.writes % (depth + 1)] = e.op.input;
+      s.writes++;
     } else {
-      e.op.output = stale > 0 && rnd.chance(stale) ? s.prev : s.cur;
+      e.op.output = stale > 0 && rnd.chance(stale) ? at(depth) : at(0);
     }
   }
   for (const e of effects) if (e.op.op === 'read' && (e.op.return === null || e.op.error !== undefined)) e.op.output = null;

@@ -13,3 +13,6 @@ export {
   type RegisterVerdict,
 } from './register-check.js';
 export { minimizeWitness, removalClosure } from './minimize.js';
+export { CheckPool, checkHistoryParallel, type ParallelOptions } from './parallel.js';
+export { generateHistory, type GenerateOptions } from './generate.js';
+export { renderCheckPage, renderTimeline, type HtmlEntry } from './html.js';

@@ -2,9 +2,9 @@
  * Checking the registers of a history in parallel, on worker threads.
  *
  * A history is consistent iff each register's sub-history is, so registers are independent tasks.
- * Small histories are checked in the calling thread (starting a worker costs more than checking a
- * few thousand operations); the registers of a large history, and the registers the polynomial
- * checker leaves to the search, go to a pool of worker threads. Operations travel as typed arrays
+ * Histories smaller than `parallelFrom` are checked in the calling thread (the polynomial checker
+ * is faster than starting a worker on them); the registers of a larger history, and the registers
+ * the polynomial checker leaves to the search, go to a pool of worker threads. Operations travel as typed arrays
  * (transferred, not copied) with one table of strings.
  *
  * The time limit bounds the whole call: every task gets the same deadline (the search and the
@@ -29,13 +29,19 @@ export interface ParallelOptions extends CheckOptions {
   workers?: number;
   /**
    * Histories with at least this many operations (and two registers or more) are checked on the
-   * workers from the start; smaller ones only send them the registers left to the search.
-   * @default 50000
+   * workers from the start; smaller ones only send them the registers left to the search. The
+   * default weighs the workers' start-up: about 50 ms from compiled JavaScript, a second or more
+   * from the TypeScript sources (each worker compiles them).
+   * @default 200000 (compiled), 2000000 (TypeScript sources)
    */
   parallelFrom?: number;
   /** A pool to reuse across calls (closed by its owner); otherwise one is made and closed per call. */
   pool?: CheckPool;
 }
+
+const HERE = import.meta.url;
+/** Running from the TypeScript sources (through tsx or vitest), not from compiled JavaScript. */
+const FROM_SOURCES = HERE.endsWith('.ts');
 
 /** Grace after the deadline before a busy worker is terminated. */
 const GRACE_MS = 250;
@@ -52,7 +58,7 @@ export async function checkHistoryParallel(history: readonly Operation[], model:
   const getPool = () => (pool ??= new CheckPool(workers));
   try {
     const toWorkers: number[] = [];
-    const large = parts.length >= 2 && history.length >= (opts.parallelFrom ?? 50_000);
+    const large = parts.length >= 2 && history.length >= (opts.parallelFrom ?? (FROM_SOURCES ? 2_000_000 : 200_000));
     if (workers > 0 && parts.length >= 2 && (large || ro.method === 'search')) {
       toWorkers.push(...parts.map((_, i) => i));
     } else {
@@ -190,11 +196,10 @@ export type WorkerAnswer =
 
 // --- the pool --------------------------------------------------------------------------------------
 
-const HERE = import.meta.url;
 
 /** Starts one worker running worker.ts (through tsx) or worker.js (compiled). */
 function startWorker(): Worker {
-  if (HERE.endsWith('.ts')) {
+  if (FROM_SOURCES) {
     const require = createRequire(HERE);
     const api = new URL('dist/esm/api/index.mjs', pathToFileURL(require.resolve('tsx/package.json'))).href;
     const entry = new URL('./worker.ts', HERE).href;

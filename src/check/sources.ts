@@ -160,8 +160,17 @@ export function buildModel(register: string, all: readonly Operation[]): Registe
     return index;
   };
   const found: number[] = [];
+  // completed writes returning strictly before a read's call: a pointer that moves forward while
+  // reads come in call order (the usual case), a binary search otherwise
+  let p = 0;
+  let prevCall = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < nR; i++) {
-    const j = lowerBound(cRet, rCall[i]) - 1; // completed writes returning strictly before the call
+    const call = rCall[i];
+    if (call >= prevCall) {
+      while (p < nC && cRet[p] < call) p++;
+    } else p = lowerBound(cRet, call);
+    prevCall = call;
+    const j = p - 1;
     const y = j >= 0 ? prefArg[j] : -1;
     overwriter[i] = y;
     const mu = y >= 0 ? wCall[y] : Number.NEGATIVE_INFINITY;

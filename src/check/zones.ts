@@ -26,12 +26,13 @@
  * The initial absent value is a write at -infinity. A write that may or may not have taken effect
  * (no return, or failed) returns at +infinity and is left out unless a read returned its value.
  *
- * Reads whose write is not determined (several removes or the initial value could explain a read
- * of absent; a value written twice) are handled in three steps: (a) the reads with one candidate
- * alone must already satisfy the conditions (else: violation, certain, since those clusters only
- * grow); (b) each ambiguous read gets the candidate whose cluster grows least without conflict;
- * (c) if the full mapping satisfies the conditions the history is linearizable. Otherwise this
- * checker cannot decide and the caller falls back to the search.
+ * Reads whose write is not determined: a read of absent that several removes (or the initial
+ * value) could explain goes to `absentSweep`, which decides exactly (see there). A read of a value
+ * written more than once (never produced by robust-kvs) gets, greedily, the candidate whose cluster
+ * grows least; if the conditions then hold the history is linearizable, otherwise this checker
+ * cannot decide and the caller falls back to the search. Either way the reads with one candidate
+ * must satisfy the conditions on their own (their clusters only grow): a conflict among them is a
+ * violation, whatever the others do.
  */
 import type { Operation } from './history.js';
 import { AMBIGUOUS, INITIAL, NO_SOURCE, buildModel, explainNoSource, lowerBound, showTime, showValue, type RegisterModel } from './sources.js';
@@ -63,16 +64,24 @@ export function zonesCheck(m: RegisterModel, witness = true): PolyOutcome {
   for (let i = 0; i < nR; i++) {
     if (m.source[i] === NO_SOURCE) return { result: 'violation', ...explainNoSource(m, i) };
   }
-  // (a) the reads whose write is determined
+  let onlyAbsent = true;
+  for (const i of m.candidates.keys()) if (m.reads[i].output !== null) onlyAbsent = false;
+  // reads of absent with several candidates: the sweep; an ok needs nothing more
+  const sweep = m.candidates.size > 0 && onlyAbsent ? absentSweep(m) : null;
+  if (sweep?.result === 'ok') return sweep;
+  // (a) the reads whose write is determined must satisfy the conditions on their own
   const mapping = new Int32Array(nR);
   for (let i = 0; i < nR; i++) mapping[i] = m.source[i] === AMBIGUOUS ? -1 : m.source[i];
   const forced = computeZones(m, mapping);
   const c = findConflict(forced);
   if (c) return { result: 'violation', ...explainConflict(m, forced, c) };
   if (m.candidates.size === 0) return { result: 'ok' };
-  let onlyAbsent = true;
-  for (const i of m.candidates.keys()) if (m.reads[i].output !== null) onlyAbsent = false;
-  if (onlyAbsent) return absentSweep(m, witness);
+  if (sweep) {
+    if (sweep.result === 'failed') {
+      return witness ? windowWitness(m, sweep.at, sweep.what) : { result: 'violation', operations: [], message: '' };
+    }
+    return sweep;
+  }
   return greedySources(m, forced, mapping);
 }
 
@@ -127,7 +136,9 @@ function greedySources(m: RegisterModel, forced: Zones, mapping: Int32Array): Po
  * (an exchange argument; the differential tests check it against the search). On success the
  * order maps every read of absent to a remove and the zone conditions confirm the mapping.
  */
-function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
+type SweepOutcome = { result: 'ok' } | { result: 'failed'; at: number; what: Operation } | { result: 'undecided'; reason: string };
+
+function absentSweep(m: RegisterModel): SweepOutcome {
   const nR = m.reads.length;
   const mapping = new Int32Array(nR).fill(-1);
   for (let i = 0; i < nR; i++) if (m.reads[i].output !== null) mapping[i] = m.source[i];
@@ -157,10 +168,7 @@ function absentSweep(m: RegisterModel, witness: boolean): PolyOutcome {
     lo.push(l);
     hi.push(h);
   };
-  const fail = (at: number, what: Operation): PolyOutcome =>
-    witness
-      ? windowWitness(m, at, what)
-      : { result: 'violation', operations: [], message: '' };
+  const fail = (at: number, what: Operation): SweepOutcome => ({ result: 'failed', at, what });
   for (let i = 0; i < nR; i++) {
     if (m.reads[i].output !== null) continue;
     const l = shortenLo(m.rCall[i]);
