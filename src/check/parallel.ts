@@ -200,8 +200,8 @@ export type WorkerAnswer =
 /** Starts one worker running worker.ts (through tsx) or worker.js (compiled). */
 function startWorker(): Worker {
   if (FROM_SOURCES) {
-    const require = createRequire(HERE);
-    const api = new URL('dist/esm/api/index.mjs', pathToFileURL(require.resolve('tsx/package.json'))).href;
+    // tsx's ESM API, found through its exported CommonJS entry (its package.json is not exported)
+    const api = new URL('./index.mjs', pathToFileURL(createRequire(HERE).resolve('tsx/esm/api'))).href;
     const entry = new URL('./worker.ts', HERE).href;
     const code =
       `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +

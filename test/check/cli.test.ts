@@ -106,6 +106,24 @@ describe('rkvs check', () => {
     expect(worst.code, worst.out + worst.err).toBe(3);
     expect(JSON.parse(worst.out.trim().split('\n')[1])).toMatchObject({ verdict: 'unknown', decidedBy: 'search' });
 
+    // registers only the search can decide go to worker threads, started from the TypeScript sources
+    const twice = [];
+    for (const register of ['k0', 'k1']) {
+      twice.push(
+        { client: 'c0', op: 'write' as const, register, input: 'v0', call: 10, return: null },
+        { client: 'c2', op: 'read' as const, register, output: 'v1', call: 14, return: 16 },
+        { client: 'c3', op: 'write' as const, register, input: 'v0', call: 5, return: 12 },
+        { client: 'c4', op: 'read' as const, register, output: 'v0', call: 8, return: 13 },
+        { client: 'c5', op: 'read' as const, register, output: 'v0', call: 17, return: 19 },
+        { client: 'c6', op: 'write' as const, register, input: 'v1', call: 6, return: 11 },
+      );
+    }
+    const repeated = join(tempDir('rkvs-check-repeated-'), 'repeated.jsonl');
+    writeFileSync(repeated, formatHistory(normalizeHistory(twice)));
+    const searched = rkvs('check', repeated, '--format', 'jsonl', '--workers', '2');
+    expect(searched.code, searched.out + searched.err).toBe(0);
+    expect(JSON.parse(searched.out)).toMatchObject({ verdict: 'ok', decidedBy: 'search', ops: 12 });
+
     // usage errors name the flag or the path
     const bad = rkvs('check', dir, '--format', 'yaml');
     expect(bad.code).toBe(2);
