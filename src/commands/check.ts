@@ -13,6 +13,7 @@
 import type { Command } from 'commander';
 import type { CheckMethod, CheckModel, Verdict } from '../check/index.js';
 import { ConfigError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 export interface CheckCommandOptions {
   model: string;
@@ -176,9 +177,6 @@ export function registerCheck(program: Command): void {
         if (r.error) process.stderr.write(`rkvs: ${r.error}\n`);
         else process.stdout.write(`${formatResult(r, opts.format, many, formatVerdict)}\n`);
       });
-      if (code !== 0) {
-        const { ExitCode } = await import('../cli.js');
-        throw new ExitCode(code);
-      }
+      if (code !== 0) throw new ExitCode(code);
     });
 }
