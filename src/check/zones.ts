@@ -359,7 +359,10 @@ function windowWitness(m: RegisterModel, at: number, what: Operation): PolyOutco
       return {
         result: 'violation',
         operations: ops,
-        message: `no remove (or the initial value) can explain read of absent #${what.id} and the reads around it: every order puts a written value between them`,
+        message:
+          what.op === 'read'
+            ? `no remove (or the initial value) can explain read of absent #${what.id} and the reads around it: every order puts a written value between them`
+            : `remove #${what.id} can only take effect while another value must hold the register`,
       };
     }
     span *= 2;
