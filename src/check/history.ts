@@ -149,27 +149,54 @@ export function partitionByRegister(ops: readonly Operation[]): Map<string, Oper
   return out;
 }
 
+/**
+ * Which algorithm decided a verdict: `polynomial` (the zone checker for linearizability, the write
+ * order for regularity; O(n log n) per register), `search` (the exhaustive fallback: Wing & Gong's
+ * search for linearizability, a search over the possible sources of ambiguous reads for
+ * regularity), or `polynomial+search` when the registers of one history needed both.
+ */
+export type DecidedBy = 'polynomial' | 'search' | 'polynomial+search';
+
 /** Verdict of a checker. */
 export type Verdict =
-  | { result: 'ok'; model: CheckModel; operations: number }
+  | { result: 'ok'; model: CheckModel; operations: number; decidedBy: DecidedBy }
   | {
       result: 'violation';
       model: CheckModel;
       register: string;
-      /** A minimal set of operations that cannot be explained by the model. */
+      /**
+       * A set of operations that cannot be explained by the model. Minimal by fixpoint when
+       * `minimal` is true: removing any one of them (a write together with the reads that
+       * returned its value) leaves a history that satisfies the model.
+       */
       operations: Operation[];
       message: string;
+      decidedBy: DecidedBy;
+      /** False when minimising was off or ran out of time (the set is still a witness). */
+      minimal: boolean;
     }
-  | { result: 'unknown'; model: CheckModel; message: string };
+  | { result: 'unknown'; model: CheckModel; message: string; decidedBy: DecidedBy };
 
 export type CheckModel = 'linearizable' | 'regular';
+
+/** Model names accepted by `rkvs check --model`: the consistency conditions and the register variants. */
+export const MODEL_NAMES: Readonly<Record<string, CheckModel>> = {
+  linearizable: 'linearizable',
+  atomic: 'linearizable',
+  regular: 'regular',
+};
+
+/** The model a name stands for (`atomic` is `linearizable`), or undefined. */
+export function parseModel(name: string): CheckModel | undefined {
+  return Object.hasOwn(MODEL_NAMES, name) ? MODEL_NAMES[name] : undefined;
+}
 
 /** Human-readable verdict, several lines. */
 export function formatVerdict(v: Verdict): string {
   if (v.result === 'ok') return `ok: history of ${v.operations} operations is ${v.model}`;
   if (v.result === 'unknown') return `unknown: ${v.message}`;
   const lines = [`violation: not ${v.model}${v.register ? ` (register ${JSON.stringify(v.register)})` : ''}: ${v.message}`];
-  lines.push('operations involved:');
+  lines.push(v.minimal ? 'operations involved (a minimal set):' : 'operations involved (not shrunk to a minimal set):');
   for (const o of [...v.operations].sort((a, b) => a.call - b.call || a.id - b.id)) lines.push(`  ${describeOperation(o)}`);
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 /**
- * Linearizability checker for a read/write register (initially absent), after Wing & Gong's
- * search with the memoisation of Lowe and of porcupine: operations are split per register
- * (a history is linearizable iff each register's sub-history is), then a depth-first search
+ * The search: linearizability of a read/write register (initially absent) after Wing & Gong's
+ * search with the memoisation of Lowe and of porcupine. It decides every history, in time
+ * exponential in the concurrency; register-check.ts uses it where the polynomial checker
+ * (zones.ts) cannot decide, and to cross-check it in the tests. Per register, a depth-first search
  * linearizes one pending call at a time, backtracking on a return that cannot be met, and never
  * revisits a (set of linearized operations, register value) pair.
  *
@@ -9,23 +10,9 @@
  * +infinity, so the search may place them anywhere after their call, including after every read.
  * Incomplete or failed reads say nothing and are dropped.
  *
- * The verdict is three-valued: ok, violation (with a minimal set of operations that admits no
- * linearization), or unknown when the time limit ran out.
+ * The result is three-valued: ok, violation, or unknown when the deadline passed.
  */
-import { isComplete, partitionByRegister, type Operation, type Verdict } from './history.js';
-
-export interface CheckOptions {
-  /**
-   * Time limit for the whole check, in milliseconds; past it the verdict is `unknown`.
-   * @default 10000
-   */
-  timeoutMs?: number;
-  /**
-   * Shrink a violation to a minimal set of operations (costs extra searches).
-   * @default true
-   */
-  minimize?: boolean;
-}
+import { isComplete, type Operation } from './history.js';
 
 type SearchResult = 'ok' | 'violation' | 'unknown';
 
@@ -135,76 +122,4 @@ export function searchRegister(ops: readonly Operation[], deadline: number): Sea
     }
   }
   return 'ok';
-}
-
-/** Checks that a history of register operations is linearizable. */
-export function checkLinearizable(history: readonly Operation[], opts: CheckOptions = {}): Verdict {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const started = Date.now();
-  const deadline = started + timeoutMs;
-  let unknown: string[] = [];
-  for (const [register, ops] of partitionByRegister(history)) {
-    const written = new Set<string>();
-    for (const o of ops) if (o.op === 'write' && o.input !== null) written.add(o.input);
-    const phantom = ops.find((o) => o.op === 'read' && isComplete(o) && o.output !== null && !written.has(o.output));
-    if (phantom) {
-      return {
-        result: 'violation',
-        model: 'linearizable',
-        register,
-        operations: [phantom],
-        message: `read returned ${JSON.stringify(phantom.output)}, which no write wrote`,
-      };
-    }
-    const r = searchRegister(ops, deadline);
-    if (r === 'unknown') {
-      unknown.push(register);
-      continue;
-    }
-    if (r === 'violation') {
-      const minimal = opts.minimize === false ? relevantOps(ops) : minimize(ops, started + timeoutMs * 2);
-      return {
-        result: 'violation',
-        model: 'linearizable',
-        register,
-        operations: minimal,
-        message: `these ${minimal.length} operations admit no linearization (no order consistent with real time in which every read returns the latest write)`,
-      };
-    }
-  }
-  if (unknown.length) {
-    return {
-      result: 'unknown',
-      model: 'linearizable',
-      message: `time limit of ${timeoutMs} ms reached while searching register(s) ${unknown.map((r) => JSON.stringify(r)).join(', ')}; raise --timeout`,
-    };
-  }
-  unknown = [];
-  return { result: 'ok', model: 'linearizable', operations: history.length };
-}
-
-function relevantOps(ops: readonly Operation[]): Operation[] {
-  return ops.filter((o) => o.op === 'write' || isComplete(o));
-}
-
-/**
- * Greedily drops operations while the rest still admits no linearization. Only drops a write when no
- * remaining read returned its value (a sub-history closed that way is linearizable whenever the whole
- * is, so the shrunk set is a real witness).
- */
-function minimize(ops: readonly Operation[], deadline: number): Operation[] {
-  let current = relevantOps(ops);
-  // try dropping later operations first: violations usually sit at the start of a conflict
-  for (let i = current.length - 1; i >= 0; i--) {
-    if (Date.now() > deadline) break;
-    const o = current[i];
-    if (o.op === 'write') {
-      const v = o.input;
-      const observed = current.some((r) => r.op === 'read' && isComplete(r) && r.output === v);
-      if (observed) continue;
-    }
-    const candidate = current.slice(0, i).concat(current.slice(i + 1));
-    if (searchRegister(candidate, deadline) === 'violation') current = candidate;
-  }
-  return current;
 }

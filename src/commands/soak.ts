@@ -2,11 +2,15 @@
  * `rkvs soak [--seeds N] [--start S] [--variant ...] [--schedule ...]`
  * Runs many deterministic simulations of the register and checks every history. Every failure
  * prints the seed, what failed and a replay command; exit 1 when any run failed.
+ * `--history FILE` keeps the history of the first failing run (of the last run when none failed);
+ * `--keep-failures DIR` keeps the history of every failing run.
  */
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
+import { mkdirs } from '../util/fs.js';
 import type { Schedule, Variant } from '../register/index.js';
 import type { CrashMode, SimOptions } from '../sim/index.js';
 // The names the options offer come from these three small modules; the simulator and the checkers
@@ -32,6 +36,7 @@ interface SoakOptions {
   gc?: string;
   maxFailures: string;
   history?: string;
+  keepFailures?: string;
   verbose?: boolean;
   progress: boolean;
 }
@@ -71,7 +76,8 @@ export function registerSoak(program: Command): void {
     .option('--crash-mode <mode>', 'crashed replicas hang or error (default: per replica)')
     .option('--gc <mode>', 'background or sync (default per seed)')
     .option('--max-failures <n>', 'stop after this many failing runs', '5')
-    .option('--history <file>', 'write the history of the last run (or of the first failure) as JSON lines (default: not written)')
+    .option('--history <file>', 'write the history of the first failing run (of the last run when none failed) as JSON lines (default: not written)')
+    .option('--keep-failures <dir>', 'write the history of every failing run to <dir>/<variant>-<schedule>-seed<N>.jsonl (default: not written)')
     .option('--verbose', 'print every run')
     .option('--no-progress', 'no progress line')
     .action(async (o: SoakOptions) => {
@@ -119,7 +125,23 @@ export function registerSoak(program: Command): void {
       let failures = 0;
       let events = 0;
       let maxExcess = Number.NEGATIVE_INFINITY;
-      let savedHistory: string | null = null;
+      // --history: the first failing run, else the last run
+      let lastHistory: string | null = null;
+      let failedSaved = false;
+      const writeOut = async (path: string, flag: string, text: string) => {
+        try {
+          await writeFile(path, text);
+        } catch (e) {
+          throw new ConfigError(flag, `cannot write ${path}: ${(e as Error).message}`);
+        }
+      };
+      if (o.keepFailures) {
+        try {
+          await mkdirs(o.keepFailures);
+        } catch (e) {
+          throw new ConfigError('--keep-failures', `cannot create directory ${o.keepFailures}: ${(e as Error).message}`);
+        }
+      }
       const progress = () => {
         const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
         const line = `soak: ${done}/${total} runs, ${failures} failed, ${events} events, ${rate.toFixed(0)} runs/s`;
@@ -134,7 +156,7 @@ export function registerSoak(program: Command): void {
             done++;
             events += r.events;
             maxExcess = Math.max(maxExcess, r.space.maxExcess);
-            if (o.history && (savedHistory === null || r.failures.length > 0)) savedHistory = formatHistory(r.history);
+            if (o.history && !failedSaved) lastHistory = formatHistory(r.history);
             if (o.verbose) {
               process.stdout.write(`${variant}/${schedule} seed ${seed}: ${r.failures.length ? 'FAILED' : 'ok'} (${r.history.length} ops, ${r.events} events, ${r.config.strategy})\n`);
             }
@@ -142,9 +164,15 @@ export function registerSoak(program: Command): void {
               failures++;
               if (tty) process.stderr.write('\n');
               process.stdout.write(`FAILED ${variant}/${schedule} ${describeRun(r)}\n\n`);
-              if (o.history) {
-                await writeFile(o.history, formatHistory(r.history));
-                savedHistory = null;
+              if (o.history && !failedSaved) {
+                await writeOut(o.history, '--history', formatHistory(r.history));
+                failedSaved = true;
+                lastHistory = null;
+              }
+              if (o.keepFailures) {
+                const file = join(o.keepFailures, `${variant}-${schedule}-seed${seed}.jsonl`);
+                await writeOut(file, '--keep-failures', formatHistory(r.history));
+                process.stdout.write(`history of seed ${seed}: ${file}\n\n`);
               }
               if (failures >= maxFailures) break outer;
             }
@@ -159,7 +187,7 @@ export function registerSoak(program: Command): void {
         progress();
         if (tty) process.stderr.write('\n');
       }
-      if (o.history && savedHistory !== null) await writeFile(o.history, savedHistory);
+      if (o.history && !failedSaved && lastHistory !== null) await writeOut(o.history, '--history', lastHistory);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(
         `${failures === 0 ? 'ok' : 'FAILED'}: ${done} runs (${variants.join(',')} x ${schedules.join(',')}, seeds ${start}..${start + seeds - 1}` +

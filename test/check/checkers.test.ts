@@ -69,12 +69,31 @@ describe('violation explanations', () => {
     expect(v.result).toBe('violation');
     if (v.result === 'violation') expect(v.operations.map((o) => o.id).sort()).toEqual([0, 1, 2, 3]);
   });
-  it('regularity rejects duplicate written values with a clear message', () => {
-    const v = checkRegular(normalizeHistory([
+  it('a value written twice is decided, not refused', () => {
+    const twice = normalizeHistory([
       { client: 'a', op: 'write', input: 'v', call: 0, return: 1 },
       { client: 'b', op: 'write', input: 'v', call: 2, return: 3 },
-    ]));
-    expect(v.result === 'violation' && v.message).toMatch(/written twice/);
+      { client: 'c', op: 'read', output: 'v', call: 4, return: 5 },
+    ]);
+    expect(checkRegular(twice).result).toBe('ok');
+    expect(checkLinearizable(twice).result).toBe('ok');
+    // the first v was overwritten by u, the second began after the read returned
+    const stale = normalizeHistory([
+      { client: 'a', op: 'write', input: 'v', call: 0, return: 1 },
+      { client: 'b', op: 'write', input: 'u', call: 2, return: 3 },
+      { client: 'c', op: 'read', output: 'v', call: 4, return: 5 },
+      { client: 'a', op: 'write', input: 'v', call: 6, return: 7 },
+    ]);
+    for (const v of [checkRegular(stale), checkLinearizable(stale)]) {
+      expect(v.result).toBe('violation');
+      if (v.result === 'violation') expect(v.operations.map((o) => o.id).sort()).toEqual([0, 1, 2]);
+    }
+  });
+  it('says which algorithm decided', () => {
+    const h = load('new-old-inversion.violation-ok.jsonl');
+    expect(checkLinearizable(h).decidedBy).toBe('polynomial');
+    expect(checkLinearizable(h, { method: 'search' }).decidedBy).toBe('search');
+    expect(checkRegular(h).decidedBy).toBe('polynomial');
   });
 });
 
@@ -87,8 +106,11 @@ describe('time limit', () => {
     for (let i = 0; i < 40; i++) recs.push({ client: `r${i}`, op: 'read' as const, output: `v${rnd.int(0, 39)}`, call: 1 + i, return: 999 });
     recs.push({ client: 'z', op: 'read' as const, output: 'v0', call: 1001, return: 1002 });
     recs.push({ client: 'z', op: 'read' as const, output: 'v1', call: 1003, return: 1004 });
-    const v = checkLinearizable(normalizeHistory(recs), { timeoutMs: 0, minimize: false });
+    const v = checkLinearizable(normalizeHistory(recs), { timeoutMs: 1, minimize: false, method: 'search' });
     expect(v.result).toBe('unknown');
+    expect(v.decidedBy).toBe('search');
+    // the polynomial checker decides the same history at once
+    expect(checkLinearizable(normalizeHistory(recs)).result).toBe('violation');
   });
 });
 
