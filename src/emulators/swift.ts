@@ -1,0 +1,29 @@
+/** Swift s3api presets: where scripts/swift-s3api.sh is, and a clear failure when Swift is not installed. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { findOnPath } from './kinds.js';
+
+/** The Debian packages scripts/swift-s3api.sh installs. */
+export const SWIFT_PACKAGES = ['swift', 'swift-proxy', 'swift-object', 'swift-container', 'swift-account', 'python3-swift', 'memcached'] as const;
+const SWIFT_COMMANDS = ['swift-proxy-server', 'swift-account-server', 'swift-container-server', 'swift-object-server', 'memcached'];
+
+/** Absolute path of scripts/swift-s3api.sh (from src/emulators/ or dist/src/emulators/). */
+export function swiftS3Script(): string {
+  for (const rel of ['../../scripts/swift-s3api.sh', '../../../scripts/swift-s3api.sh']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error('scripts/swift-s3api.sh not found next to the robust-kvs package; reinstall robust-kvs');
+}
+
+/** The command that installs Swift, for error messages. */
+export function swiftInstallHint(): string {
+  return `sudo scripts/swift-s3api.sh install (= apt-get install -y --no-install-recommends ${SWIFT_PACKAGES.join(' ')}; .ci/run does it)`;
+}
+
+/** Throws a clear error naming the install command when Swift's programs are not on PATH. */
+export function assertSwiftInstalled(): void {
+  const missing = SWIFT_COMMANDS.filter((c) => !findOnPath(c));
+  if (missing.length === 0) return;
+  throw new Error(`OpenStack Swift is not installed (${missing.join(', ')} not on PATH): install it with ${swiftInstallHint()}`);
+}
