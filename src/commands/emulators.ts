@@ -15,6 +15,7 @@ import {
   type S3EmulatorChoice,
 } from '../emulators/kinds.js';
 import { killPid, pidAlive, stopGraceMs } from '../emulators/process.js';
+import { stopSwiftLeftovers } from '../emulators/swift.js';
 
 // The emulator launcher loads all three cloud SDKs: import it only when a command needs it.
 const emulators = () => import('../emulators/index.js');
@@ -166,6 +167,7 @@ export function registerEmulators(program: Command): void {
         state.emulators.map(async (e) => {
           const wasAlive = pidAlive(e.pid);
           await killPid(e.pid, stopGraceMs(e.server));
+          if (e.server === 'swift-s3api') stopSwiftLeftovers(e.dataDir);
           rmSync(e.dataDir, { recursive: true, force: true });
           process.stdout.write(`${e.kind}: ${wasAlive ? `stopped pid ${e.pid}` : 'was not running'}\n`);
         }),
@@ -204,6 +206,7 @@ export async function emulatorsFromState(dir = '.rkvs'): Promise<RunningEmulator
     .map((e) =>
       describeEmulator(e.kind, e.server, { port: e.port, ...credsFromEnv(e) }, e.pid, e.dataDir, async () => {
         await killPid(e.pid, stopGraceMs(e.server));
+        if (e.server === 'swift-s3api') stopSwiftLeftovers(e.dataDir);
         rmSync(e.dataDir, { recursive: true, force: true });
       }),
     );

@@ -35,4 +35,4 @@ export { describeEmulator, type EmulatorInfo, type RunningEmulator } from './des
 export { startEmulator, startEmulators, type RunningEmulators, type StartEmulatorOptions } from './launch.js';
 export { killPid, pidAlive } from './process.js';
 export { storeForEmulator } from './stores.js';
-export { SWIFT_PACKAGES, swiftS3Script } from './swift.js';
+export { SWIFT_PACKAGES, stopSwiftLeftovers, swiftS3Script } from './swift.js';

@@ -17,7 +17,7 @@ import {
 } from './kinds.js';
 import { killChild, killPid, stopGraceMs, track, untrack } from './process.js';
 import { waitReadyInFile, waitReadyOnPipe } from './readiness.js';
-import { assertSwiftInstalled, swiftS3Script } from './swift.js';
+import { assertSwiftInstalled, stopSwiftLeftovers, swiftS3Script } from './swift.js';
 
 export interface RunningEmulators {
   s3: RunningEmulator;
@@ -99,6 +99,7 @@ export async function startEmulator(kind: EmulatorKind, opts: StartEmulatorOptio
     // A runner that started processes of its own (Swift) must stop them itself: ask, then wait.
     await killChild(child, graceMs);
     untrack(pid);
+    if (server === 'swift-s3api') stopSwiftLeftovers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   } finally {
@@ -115,6 +116,7 @@ export async function startEmulator(kind: EmulatorKind, opts: StartEmulatorOptio
         await killChild(child, graceMs);
         untrack(pid);
       }
+      if (server === 'swift-s3api') stopSwiftLeftovers(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     })();
     return stopped;

@@ -10,7 +10,7 @@
 // Lifetime: unless --detached, exits when its parent dies (stdin closes, or the parent pid is gone).
 // On SIGTERM/SIGINT/stdin close it stops the server and exits; the parent removes the data dir.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -25,6 +25,9 @@ if (!kind || !dataDir) {
   process.exit(2);
 }
 mkdirSync(dataDir, { recursive: true });
+// When our parent dies, our stdout/stderr pipes break: a write must not crash the shutdown (EPIPE).
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 let stopServer = async () => {};
 let stopping = false;
@@ -168,6 +171,37 @@ async function startSwift() {
   }
   const endpoint = env.RKVS_SWIFT_S3_ENDPOINT;
   if (!endpoint) throw new Error(`scripts/swift-s3api.sh start printed no RKVS_SWIFT_S3_ENDPOINT:\n${out}`);
+  // Swift runs in processes of its own: stay alive while they do (nothing else keeps a detached
+  // runner's event loop busy), and stop the rest when one of them dies.
+  const pids = readFileSync(join(dir, 'pids'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [pid, name] = l.trim().split(' ');
+      return { pid: Number(pid), name };
+    });
+  const alive = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'; // a zombie is dead
+    } catch {
+      try {
+        process.kill(pid, 0); // no /proc: ask the kernel
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  };
+  setInterval(() => {
+    for (const { pid, name } of pids) {
+      if (!alive(pid)) {
+        process.stderr.write(`swift ${name} (pid ${pid}) exited; stopping the rest\n`);
+        void shutdown(1);
+        return;
+      }
+    }
+  }, 2000);
   ready({
     port: Number(new URL(endpoint).port),
     accessKeyId: env.RKVS_SWIFT_S3_ACCESS_KEY_ID,

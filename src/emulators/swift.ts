@@ -1,5 +1,7 @@
 /** Swift s3api presets: where scripts/swift-s3api.sh is, and a clear failure when Swift is not installed. */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findOnPath } from './kinds.js';
 
@@ -26,4 +28,14 @@ export function assertSwiftInstalled(): void {
   const missing = SWIFT_COMMANDS.filter((c) => !findOnPath(c));
   if (missing.length === 0) return;
   throw new Error(`OpenStack Swift is not installed (${missing.join(', ')} not on PATH): install it with ${swiftInstallHint()}`);
+}
+
+/**
+ * Stops a Swift instance that a runner started under `dataDir` and left behind (the runner was
+ * killed before it could stop it). Synchronous; a no-op when there is none.
+ */
+export function stopSwiftLeftovers(dataDir: string): void {
+  const dir = join(dataDir, 'swift');
+  if (!existsSync(join(dir, '.rkvs-swift-s3api'))) return;
+  spawnSync('bash', [swiftS3Script(), 'stop', dir], { stdio: 'ignore', timeout: 30_000 });
 }
