@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../../src/adapters/s3.js';
+import { loadConfigurations } from '../../src/bench/config.js';
 import { pidAlive, startEmulator } from '../../src/emulators/index.js';
 import { utf8 } from '../../src/store.js';
 
@@ -105,6 +106,26 @@ describe('scripts/swift-s3api.sh', () => {
           expect(await s.list('a/')).toEqual(['a/b c']);
         } finally {
           await s.close();
+        }
+        // the swift-s3api preset reads exactly the variables start printed
+        const saved = { ...process.env };
+        Object.assign(process.env, env);
+        try {
+          const [h] = await loadConfigurations('swift-s3api');
+          expect(h!.describe()).toMatchObject({ name: 'swift-s3api', n: 3, t: 1 });
+          const opened = await h!.open({ prefix: 'rkvs-test-preset/' });
+          try {
+            for (const r of opened.replicas) {
+              await r.put('reg/k', utf8(r.name));
+              expect(await r.list('reg/')).toEqual(['reg/k']);
+              await r.remove('reg/k');
+            }
+          } finally {
+            await opened.close();
+          }
+        } finally {
+          for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+          Object.assign(process.env, saved);
         }
         const status = await script(['status', dir]);
         expect(status.code).toBe(0);
