@@ -20,15 +20,10 @@ import { registerSecret } from '../util/redact.js';
 import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints } from './endpoint.js';
-import {
-  findNodeErrorCode,
-  isPermanentServerError,
-  isRegionMismatch,
-  missingBucketError,
-  toStoreError,
-  type AttemptAnswer,
-  type WireFailure,
-} from './errors-map.js';
+import { isRegionMismatch, missingBucketError, toStoreError, type AttemptAnswer, type WireFailure } from './errors-map.js';
+import { bodiless, bucketRegionOf, decodeListedKey, recordAttempt, wireFailure } from './s3-wire.js';
+
+export { decodeListedKey } from './s3-wire.js';
 
 export interface S3StoreOptions {
   /** Bucket holding the keys. */
@@ -88,71 +83,6 @@ export interface S3StoreOptions {
 
 /** Largest single PUT accepted by S3. */
 const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
-
-interface S3LikeError {
-  name?: string;
-  Code?: string;
-  code?: string;
-  message?: string;
-  Reason?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
-  [ATTEMPTS]?: AttemptAnswer[];
-}
-
-/** Where `recordAttempt` leaves every attempt's answer on the error of the latest attempt. */
-const ATTEMPTS = Symbol('rkvs.s3.attempts');
-
-function answerOf(e: unknown): AttemptAnswer {
-  const err = (e ?? {}) as S3LikeError;
-  return {
-    status: err.$metadata?.httpStatusCode ?? err.$response?.statusCode,
-    code: err.Code ?? err.name,
-    message: err.message,
-    reason: typeof err.Reason === 'string' ? err.Reason : undefined,
-  };
-}
-
-/**
- * Adds the answer of a failed attempt to `answers` (every attempt of one call) and leaves the list
- * on the error, so that a permanent server error can be told from a transient one
- * (`isPermanentServerError`, read by `wireFailure`).
- */
-function recordAttempt(e: unknown, answers: AttemptAnswer[]): void {
-  answers.push(answerOf(e));
-  if (e && typeof e === 'object') Object.defineProperty(e, ATTEMPTS, { value: [...answers], configurable: true });
-}
-
-function wireFailure(e: unknown): WireFailure {
-  const err = (e ?? {}) as S3LikeError;
-  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
-  const nodeCode = findNodeErrorCode(e);
-  let code = err.Code ?? (err.name && err.name !== 'Error' && err.name !== 'S3ServiceException' ? err.name : undefined);
-  if (nodeCode) code = nodeCode;
-  const attempts = err[ATTEMPTS] ?? [];
-  return {
-    status,
-    code,
-    message: err.message,
-    ...(typeof err.Reason === 'string' ? { reason: err.Reason } : {}),
-    ...(!nodeCode && isPermanentServerError(attempts) ? { permanent: { attempts: attempts.length } } : {}),
-  };
-}
-
-/** A HEAD answer carries no body: the SDK then names the error `Unknown` / `UnknownError`. */
-function bodiless(f: WireFailure): boolean {
-  return f.code === undefined || f.code === 'Unknown' || f.code === 'UnknownError' || /^\d+$/.test(f.code);
-}
-
-/**
- * Decodes a key (or prefix) of a listing the server URL-encoded (`EncodingType: url`): AWS encodes
- * like an HTML form, a space as `+` and a `+` as `%2B`, so `+` is turned back into a space before
- * the percent escapes are decoded (as botocore and the AWS SDK for Java do). Servers that encode a
- * space as `%20` (Swift) never leave a bare `+`, so the same decoding fits them.
- */
-export function decodeListedKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
-}
 
 /** A Store over one S3 bucket. */
 export class S3Store implements Store {
@@ -253,7 +183,7 @@ export class S3Store implements Store {
         return toStoreError(again, site, g, { signal, ...(isRegionMismatch(g.code) ? { hint: this.regionHint() } : {}) });
       }
     }
-    const serverRegion = (e as S3LikeError).$response?.headers?.['x-amz-bucket-region'];
+    const serverRegion = bucketRegionOf(e);
     const head = `HEAD bucket answered HTTP ${status} without a body`;
     if (status === 301) {
       return new StoreError({ ...site, kind: 'ConfigInvalid', detail: `${head}: the bucket is in another region ${this.regionHint(serverRegion)}`, cause: e });

@@ -1,8 +1,8 @@
 /**
- * Public entry of `robust-kvs/emulators`: local emulators for the cloud stores, each run as a child
- * process on 127.0.0.1 with an ephemeral port (never in the caller's event loop, so they do not
- * distort measurements):
+ * Public entry of `robust-kvs/emulators`: re-exports the presets, the launcher and the stores of the local emulators.
  *
+ * Each emulator runs as a child process on 127.0.0.1 with an ephemeral port (never in the caller's
+ * event loop, so it does not distort measurements):
  * - `s3`: MinIO when a `minio` binary is on PATH, otherwise `fauxqs` (npm, in-memory).
  *   `RKVS_S3_EMULATOR=minio|fauxqs|swift` (or the `s3` start option) forces one.
  * - `azure`: Azurite (npm), blob service only, with `--skipApiVersionCheck` semantics.
