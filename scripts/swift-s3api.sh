@@ -90,7 +90,10 @@ cmd_install() {
   local rc=0
   {
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+    # force-unsafe-io: dpkg skips its per-file fsync (what Debian's container images do); the
+    # install takes about half as long on a busy disk, and a crash mid-install is redone anyway.
+    apt-get update -qq &&
+      apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io "${PACKAGES[@]}" >/dev/null
   } || rc=$?
   [[ "$own_policy" == 1 ]] && rm -f "$policy"
   [[ "$rc" == 0 ]] || die "apt-get failed (exit $rc); try by hand: $(install_hint)"

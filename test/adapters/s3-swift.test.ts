@@ -1,13 +1,15 @@
 /**
- * The S3 adapter against a production S3 implementation: OpenStack Swift with its s3api middleware
- * and tempauth, started on 127.0.0.1 by the launcher (scripts/swift-s3api.sh). When Swift is not
- * installed or cannot start, every test here fails with the command that installs it.
+ * The S3 adapter and the robust register against a production S3 implementation: OpenStack Swift
+ * with its s3api middleware and tempauth, started on 127.0.0.1 by the launcher
+ * (scripts/swift-s3api.sh). When Swift is not installed or cannot start, every test here fails with
+ * the command that installs it.
  */
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Store } from '../../src/adapters/s3.js';
 import { startEmulator, storeForEmulator, type RunningEmulator } from '../../src/emulators/index.js';
 import { describeStoreConformance } from '../conformance/suite.js';
 import { describeAdapterEdgeCases } from '../emulators/adapter-edge-cases.js';
+import { describeRegisterOnSwift } from '../emulators/swift-register.js';
 import { describeS3ServerCases } from './s3-cases.js';
 
 let emu: RunningEmulator | undefined;
@@ -50,3 +52,5 @@ describeAdapterEdgeCases('swift-s3', running, {
 });
 
 describeS3ServerCases('Swift s3api', running, { checksRegion: true, checksCredentials: true, rawListingOfControlCharactersFails: true });
+
+describeRegisterOnSwift(running);
