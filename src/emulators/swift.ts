@@ -2,20 +2,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { findOnPath } from './kinds.js';
 
 /** The Debian packages scripts/swift-s3api.sh installs. */
 export const SWIFT_PACKAGES = ['swift', 'swift-proxy', 'swift-object', 'swift-container', 'swift-account', 'python3-swift', 'memcached'] as const;
 const SWIFT_COMMANDS = ['swift-proxy-server', 'swift-account-server', 'swift-container-server', 'swift-object-server', 'memcached'];
 
-/** Absolute path of scripts/swift-s3api.sh (from src/emulators/ or dist/src/emulators/). */
+/** Absolute path of scripts/swift-s3api.sh (the package's, whether this runs from src/ or dist/). */
 export function swiftS3Script(): string {
-  for (const rel of ['../../scripts/swift-s3api.sh', '../../../scripts/swift-s3api.sh']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error('scripts/swift-s3api.sh not found next to the robust-kvs package; reinstall robust-kvs');
+  const p = join(PACKAGE_ROOT, 'scripts', 'swift-s3api.sh');
+  if (!existsSync(p)) throw new Error(`${p} not found: the robust-kvs package is incomplete; reinstall it`);
+  return p;
 }
 
 /** The command that installs Swift, for error messages. */
