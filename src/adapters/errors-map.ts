@@ -12,6 +12,21 @@ export interface WireFailure {
   /** Provider error code (`NoSuchKey`, `ContainerNotFound`, `notFound`) or a Node error code (`ECONNREFUSED`). */
   code?: string;
   message?: string;
+  /** A further explanation the server sent (Swift's s3api puts the exception text in `Reason`). */
+  reason?: string;
+  /**
+   * The server gave this same error to every attempt and it names a specific cause: retrying
+   * will not help (see `isPermanentServerError`).
+   */
+  permanent?: { attempts: number };
+}
+
+/** One attempt's answer, as the SDK saw it. */
+export interface AttemptAnswer {
+  status?: number;
+  code?: string;
+  message?: string;
+  reason?: string;
 }
 
 /** Node/network error codes that mean "the endpoint cannot be reached right now". */
@@ -69,6 +84,51 @@ const PERMISSION_CODES = new Set([
   'unauthorized',
 ]);
 
+/**
+ * Codes that mean the store is configured for another place than the server: a region the server
+ * does not serve, or a bucket that lives elsewhere. Retrying does not help; the configuration does.
+ */
+const CONFIG_CODES = new Set([
+  'AuthorizationHeaderMalformed', // SigV4 scope names the wrong region (AWS, Swift s3api)
+  'AuthorizationQueryParametersError',
+  'PermanentRedirect', // the bucket is in another region (AWS, HTTP 301)
+  'IllegalLocationConstraintException',
+  'InvalidRegion', // MinIO
+]);
+
+/** True for the codes of a region or endpoint mismatch (mapped to ConfigInvalid). */
+export function isRegionMismatch(code: string | undefined): boolean {
+  return code !== undefined && CONFIG_CODES.has(code);
+}
+
+/** The text S3 (and servers copying it) sends with a transient 500: it names no cause. */
+const GENERIC_500_MESSAGE = /please try again/i;
+
+/**
+ * The rule for a permanent server error. An HTTP 500 is permanent when
+ * 1. every attempt of the call got it (at least two attempts: one answer proves nothing),
+ * 2. with the same code, message and reason each time, and
+ * 3. it names a specific cause in its body: a `Reason` (Swift's s3api sends the exception there,
+ *    e.g. "All strings must be XML compatible"), or a message other than S3's generic "We
+ *    encountered an internal error. Please try again." (an answer without a body, such as a
+ *    HEAD's, names nothing).
+ * Such a request fails the same way however often it is sent, so it is reported `Unexpected`,
+ * not retryable. 502, 503 and 504, a 500 that changed between attempts, and S3's generic 500
+ * (which AWS documents as transient) stay retryable.
+ */
+export function isPermanentServerError(attempts: readonly AttemptAnswer[]): boolean {
+  if (attempts.length < 2) return false;
+  const [first] = attempts;
+  if (!first || first.status !== 500) return false;
+  const same = attempts.every(
+    (a) => a.status === first.status && a.code === first.code && a.message === first.message && a.reason === first.reason,
+  );
+  if (!same) return false;
+  if (first.reason) return true;
+  const named = first.code !== undefined && first.code !== 'Unknown' && first.code !== 'UnknownError';
+  return named && !!first.message && first.message !== 'UnknownError' && !GENERIC_500_MESSAGE.test(first.message);
+}
+
 /** Walks `cause` chains and wrapped errors to find a Node system error code such as ECONNREFUSED. */
 export function findNodeErrorCode(e: unknown): string | undefined {
   let cur: unknown = e;
@@ -89,6 +149,7 @@ export function findNodeErrorCode(e: unknown): string | undefined {
 /** Chooses the error kind for a wire failure. */
 export function classify(f: WireFailure): ErrorKind {
   const { status, code } = f;
+  if (code && CONFIG_CODES.has(code)) return 'ConfigInvalid';
   if (code && RATE_LIMIT_CODES.has(code)) return 'RateLimited';
   if (status === 429) return 'RateLimited';
   if (code && PERMISSION_CODES.has(code)) return 'PermissionDenied';
@@ -114,18 +175,20 @@ export function toStoreError(
 ): StoreError {
   if (opts.signal?.aborted) return abortedCallError(site, opts.signal);
   if (e instanceof StoreError) return e;
-  const kind = classify(f);
+  const kind = f.permanent ? 'Unexpected' : classify(f);
   const parts: string[] = [];
   if (f.status !== undefined) parts.push(`HTTP ${f.status}`);
   if (f.code) parts.push(f.code);
-  const msg = f.message || describeCause(e);
+  let msg = f.message || describeCause(e);
+  if (f.reason && f.reason !== msg) msg += ` (${f.reason})`;
   let detail = parts.length ? `${parts.join(' ')}: ${msg}` : msg;
   if (kind === 'Unavailable' && f.code && UNAVAILABLE_CODES.has(f.code)) {
     detail += ' (is the endpoint running and reachable?)';
   }
   if (kind === 'PermissionDenied') detail += ' (check the credentials and their permissions)';
+  if (f.permanent) detail += ` — the same answer to all ${f.permanent.attempts} attempts: a permanent server error, not retried`;
   if (opts.hint) detail += ` ${opts.hint}`;
-  return new StoreError({ ...site, kind, detail, cause: e });
+  return new StoreError({ ...site, kind, detail, cause: e, ...(f.permanent ? { retryable: false } : {}) });
 }
 
 /** The abort reason of a call cut short because its store was closed. */

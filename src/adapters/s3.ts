@@ -20,7 +20,10 @@ import { registerSecret } from '../util/redact.js';
 import { BoundedAgents, resolveSocketTimeouts, type SocketTimeouts } from '../net/bounded-agent.js';
 import { BucketGate } from './bucket-gate.js';
 import { checkEndpoints } from './endpoint.js';
-import { findNodeErrorCode, missingBucketError, toStoreError, type WireFailure } from './errors-map.js';
+import { isRegionMismatch, missingBucketError, toStoreError, type AttemptAnswer, type WireFailure } from './errors-map.js';
+import { bodiless, bucketRegionOf, decodeListedKey, recordAttempt, wireFailure } from './s3-wire.js';
+
+export { decodeListedKey } from './s3-wire.js';
 
 export interface S3StoreOptions {
   /** Bucket holding the keys. */
@@ -80,24 +83,6 @@ export interface S3StoreOptions {
 
 /** Largest single PUT accepted by S3. */
 const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
-
-interface S3LikeError {
-  name?: string;
-  Code?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-  $response?: { statusCode?: number };
-}
-
-function wireFailure(e: unknown): WireFailure {
-  const err = (e ?? {}) as S3LikeError;
-  const status = err.$metadata?.httpStatusCode ?? err.$response?.statusCode;
-  const nodeCode = findNodeErrorCode(e);
-  let code = err.Code ?? (err.name && err.name !== 'Error' && err.name !== 'S3ServiceException' ? err.name : undefined);
-  if (nodeCode) code = nodeCode;
-  return { status, code, message: err.message };
-}
 
 /** A Store over one S3 bucket. */
 export class S3Store implements Store {
@@ -169,6 +154,51 @@ export class S3Store implements Store {
       this.gate.forget();
       return missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, e);
     }
+    return toStoreError(e, site, f, { signal, ...(isRegionMismatch(f.code) ? { hint: this.regionHint() } : {}) });
+  }
+
+  private regionHint(serverRegion?: string): string {
+    const where = serverRegion ? ` the server names region "${serverRegion}";` : '';
+    return `(check the region:${where} this store signs requests for "${this.region}" — set the region option of createS3Store, AWS_REGION, or the replica's region field)`;
+  }
+
+  /**
+   * The bucket check is a HEAD request, whose error answer has no body: all the SDK can say is
+   * "HTTP 400 UnknownError". Ask again with a cheap request that has one (a listing of at most one
+   * key, which the store needs permission for anyway) to report the server's own code and message;
+   * when that tells nothing more, map the HEAD status to what it usually means.
+   * Returns undefined when the listing succeeds: the bucket exists and answers.
+   */
+  private async explainHeadFailure(e: unknown, f: WireFailure, site: CallSite, signal: AbortSignal): Promise<StoreError | undefined> {
+    const status = f.status;
+    // Only where the server's words matter: region (301, 400) and credentials (401, 403).
+    if (signal?.aborted || ![301, 400, 401, 403].includes(status ?? 0) || !bodiless(f)) return toStoreError(e, site, f, { signal });
+    try {
+      await this.retrying(site, signal, () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 }), { abortSignal: signal }));
+      return undefined;
+    } catch (again) {
+      const g = wireFailure(again);
+      if (g.code === 'NoSuchBucket') return missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, again);
+      if (g.status !== undefined && !bodiless(g)) {
+        return toStoreError(again, site, g, { signal, ...(isRegionMismatch(g.code) ? { hint: this.regionHint() } : {}) });
+      }
+    }
+    const serverRegion = bucketRegionOf(e);
+    const head = `HEAD bucket answered HTTP ${status} without a body`;
+    if (status === 301) {
+      return new StoreError({ ...site, kind: 'ConfigInvalid', detail: `${head}: the bucket is in another region ${this.regionHint(serverRegion)}`, cause: e });
+    }
+    if (status === 400) {
+      return new StoreError({ ...site, kind: 'ConfigInvalid', detail: `${head}, most often a region mismatch ${this.regionHint(serverRegion)}`, cause: e });
+    }
+    if (status === 401 || status === 403) {
+      return new StoreError({
+        ...site,
+        kind: 'PermissionDenied',
+        detail: `${head}: check the credentials (access key id and secret) and that they may list bucket "${this.bucket}"`,
+        cause: e,
+      });
+    }
     return toStoreError(e, site, f, { signal });
   }
 
@@ -178,10 +208,13 @@ export class S3Store implements Store {
    * the call's signal cuts short. Throws the SDK's last error as is, for the caller to map.
    */
   private async retrying<T>(site: CallSite, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    const answers: AttemptAnswer[] = [];
     for (let n = 1; ; n++) {
       try {
         return await attempt();
       } catch (e) {
+        // a 500 repeated with the same cause is permanent: wireFailure says so, and it is not retried
+        recordAttempt(e, answers);
         if (n >= this.maxAttempts || signal.aborted) throw e;
         const f = wireFailure(e);
         // the SDK corrected its clock from the server's answer: signing again may now succeed
@@ -212,7 +245,11 @@ export class S3Store implements Store {
     } catch (e) {
       const f = wireFailure(e);
       const missing = f.status === 404 || f.code === 'NoSuchBucket' || f.code === 'NotFound';
-      if (!missing) throw toStoreError(e, site, f, { signal });
+      if (!missing) {
+        const err = await this.explainHeadFailure(e, f, site, signal);
+        if (err) throw err;
+        return;
+      }
       if (!this.createIfMissing) throw missingBucketError(site, 'bucket', this.bucket, `aws s3 mb s3://${this.bucket}`, e);
     }
     try {
@@ -285,12 +322,16 @@ export class S3Store implements Store {
     try {
       do {
         throwIfAborted(signal, site);
+        // URL-encoded: XML 1.0 cannot carry every character a key may hold (U+0001 makes Swift
+        // answer HTTP 500). Servers that ignore the request (fauxqs) send raw keys and no EncodingType.
         const res = await this.retrying(site, signal, () =>
-          this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), {
-            abortSignal: signal,
-          }),
+          this.client.send(
+            new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, EncodingType: 'url' }),
+            { abortSignal: signal },
+          ),
         );
-        for (const o of res.Contents ?? []) if (o.Key !== undefined) keys.add(o.Key);
+        const encoded = res.EncodingType === 'url';
+        for (const o of res.Contents ?? []) if (o.Key !== undefined) keys.add(encoded ? decodeKey(o.Key, site) : o.Key);
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
         if (res.IsTruncated && !token) {
           throw new StoreError({ ...site, kind: 'Unexpected', detail: 'the server said the listing is truncated but sent no continuation token' });
@@ -329,6 +370,20 @@ export class S3Store implements Store {
       this.closing = this.agents.destroy();
     }
     return this.closing;
+  }
+}
+
+function decodeKey(encoded: string, site: CallSite): string {
+  try {
+    return decodeListedKey(encoded);
+  } catch (e) {
+    throw new StoreError({
+      ...site,
+      kind: 'Unexpected',
+      retryable: false,
+      detail: `the server sent a listed key that is not valid URL encoding: ${JSON.stringify(encoded)}`,
+      cause: e,
+    });
   }
 }
 

@@ -6,11 +6,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import type { EmulatorKind, EmulatorServer, RunningEmulator } from '../emulators/index.js';
-import { killPid, pidAlive } from '../emulators/process.js';
+import type { EmulatorServer, RunningEmulator } from '../emulators/index.js';
+import {
+  ALL_EMULATOR_KINDS,
+  EMULATOR_KINDS,
+  S3_EMULATOR_CHOICES,
+  type EmulatorKind,
+  type S3EmulatorChoice,
+} from '../emulators/kinds.js';
+import { killPid, pidAlive, stopGraceMs } from '../emulators/process.js';
+import { stopSwiftLeftovers } from '../emulators/swift.js';
 
-// The emulator module loads all three cloud SDKs: import it only when a command needs it.
-const EMULATOR_KINDS: readonly EmulatorKind[] = ['s3', 'azure', 'gcs'];
+// The emulator launcher loads all three cloud SDKs: import it only when a command needs it.
 const emulators = () => import('../emulators/index.js');
 
 /** One emulator as recorded in the state file. */
@@ -53,12 +60,20 @@ function parseKinds(args: string[]): EmulatorKind[] {
   for (const a of args.flatMap((x) => x.split(','))) {
     const k = a.trim();
     if (!k) continue;
-    if (!EMULATOR_KINDS.includes(k as EmulatorKind)) {
-      throw new ConfigError('kinds', `unknown emulator "${k}"; use any of ${EMULATOR_KINDS.join(', ')} (default: all)`);
+    if (!ALL_EMULATOR_KINDS.includes(k as EmulatorKind)) {
+      throw new ConfigError('kinds', `unknown emulator "${k}"; use any of ${ALL_EMULATOR_KINDS.join(', ')} (default: ${EMULATOR_KINDS.join(' ')})`);
     }
     if (!kinds.includes(k as EmulatorKind)) kinds.push(k as EmulatorKind);
   }
   return kinds;
+}
+
+function parseS3Choice(v: string | undefined): S3EmulatorChoice | undefined {
+  if (v === undefined) return undefined;
+  if (!S3_EMULATOR_CHOICES.includes(v as S3EmulatorChoice)) {
+    throw new ConfigError('--s3', `unknown S3 server "${v}"; use one of ${S3_EMULATOR_CHOICES.join(', ')}`);
+  }
+  return v as S3EmulatorChoice;
 }
 
 function shellQuote(v: string): string {
@@ -68,7 +83,7 @@ function shellQuote(v: string): string {
 function printEntries(entries: EmulatorStateEntry[], out: (s: string) => void): void {
   for (const e of entries) {
     const alive = pidAlive(e.pid);
-    out(`${e.kind.padEnd(6)} ${e.server.padEnd(17)} ${e.endpoint.padEnd(45)} pid ${e.pid} ${alive ? 'running' : 'NOT RUNNING'}`);
+    out(`${e.kind.padEnd(8)} ${e.server.padEnd(17)} ${e.endpoint.padEnd(45)} pid ${e.pid} ${alive ? 'running' : 'NOT RUNNING'}`);
   }
 }
 
@@ -81,16 +96,18 @@ function printEnv(entries: EmulatorStateEntry[], out: (s: string) => void): void
 export function registerEmulators(program: Command): void {
   const cmd = program
     .command('emulators')
-    .description('start, stop and inspect the local S3, Azure Blob and GCS emulators (127.0.0.1, ephemeral ports)');
+    .description('start, stop and inspect the local S3, Azure Blob and GCS emulators and OpenStack Swift (127.0.0.1, ephemeral ports)');
 
   cmd
     .command('start')
     .description('start emulators in the background (default: s3 azure gcs) and print their endpoints and env variables')
-    .argument('[kinds...]', `emulators to start: ${EMULATOR_KINDS.join(', ')} (default: all)`)
+    .argument('[kinds...]', `emulators to start: ${ALL_EMULATOR_KINDS.join(', ')} (default: ${EMULATOR_KINDS.join(' ')}; swift-s3: OpenStack Swift from Debian packages)`)
+    .option('--s3 <server>', `server of the s3 kind: ${S3_EMULATOR_CHOICES.join(', ')} (default: RKVS_S3_EMULATOR, else minio when on PATH, else fauxqs)`)
     .option('--state-dir <dir>', 'where the state file and logs live', '.rkvs')
     .option('--json', 'print the state as JSON instead of text')
-    .action(async (kindArgs: string[], opts: { stateDir: string; json?: boolean }) => {
+    .action(async (kindArgs: string[], opts: { stateDir: string; json?: boolean; s3?: string }) => {
       const kinds = parseKinds(kindArgs);
+      const s3 = parseS3Choice(opts.s3);
       const dir = resolve(opts.stateDir);
       const previous = readState(dir);
       const stillRunning = previous?.emulators.filter((e) => pidAlive(e.pid)) ?? [];
@@ -103,7 +120,7 @@ export function registerEmulators(program: Command): void {
       mkdirSync(dir, { recursive: true });
       const { startEmulator } = await emulators();
       const started = await Promise.allSettled(
-        kinds.map((kind) => startEmulator(kind, { detached: true, logFile: join(dir, `${kind}.log`) })),
+        kinds.map((kind) => startEmulator(kind, { detached: true, logFile: join(dir, `${kind}.log`), ...(s3 ? { s3 } : {}) })),
       );
       const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const failed = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -149,7 +166,8 @@ export function registerEmulators(program: Command): void {
       await Promise.all(
         state.emulators.map(async (e) => {
           const wasAlive = pidAlive(e.pid);
-          await killPid(e.pid);
+          await killPid(e.pid, stopGraceMs(e.server));
+          if (e.server === 'swift-s3api') stopSwiftLeftovers(e.dataDir);
           rmSync(e.dataDir, { recursive: true, force: true });
           process.stdout.write(`${e.kind}: ${wasAlive ? `stopped pid ${e.pid}` : 'was not running'}\n`);
         }),
@@ -187,16 +205,18 @@ export async function emulatorsFromState(dir = '.rkvs'): Promise<RunningEmulator
     .filter((e) => pidAlive(e.pid))
     .map((e) =>
       describeEmulator(e.kind, e.server, { port: e.port, ...credsFromEnv(e) }, e.pid, e.dataDir, async () => {
-        await killPid(e.pid);
+        await killPid(e.pid, stopGraceMs(e.server));
+        if (e.server === 'swift-s3api') stopSwiftLeftovers(e.dataDir);
         rmSync(e.dataDir, { recursive: true, force: true });
       }),
     );
 }
 
-function credsFromEnv(e: EmulatorStateEntry): { accessKeyId?: string; secretAccessKey?: string; projectId?: string } {
+function credsFromEnv(e: EmulatorStateEntry): { accessKeyId?: string; secretAccessKey?: string; region?: string; projectId?: string } {
   return {
-    accessKeyId: e.env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: e.env.AWS_SECRET_ACCESS_KEY,
+    accessKeyId: e.env.AWS_ACCESS_KEY_ID ?? e.env.RKVS_SWIFT_S3_ACCESS_KEY_ID,
+    secretAccessKey: e.env.AWS_SECRET_ACCESS_KEY ?? e.env.RKVS_SWIFT_S3_SECRET_ACCESS_KEY,
+    region: e.env.AWS_REGION ?? e.env.RKVS_SWIFT_S3_REGION,
     projectId: e.env.GOOGLE_CLOUD_PROJECT,
   };
 }

@@ -2,14 +2,15 @@
 //
 //   node runner.mjs <kind> <dataDir> [--detached]
 //
-// kind: fauxqs | minio | azurite | gcs. Plain JavaScript on purpose: it starts with `node` alone,
-// outside the harness's event loop, and needs no TypeScript loader.
+// kind: fauxqs | minio | swift | azurite | gcs. Plain JavaScript on purpose: it starts with `node`
+// alone, outside the harness's event loop, and needs no TypeScript loader. `swift` runs
+// $RKVS_SWIFT_S3_SCRIPT (scripts/swift-s3api.sh) start/stop with <dataDir>/swift as its directory.
 //
 // Protocol: when the server listens, prints one line `RKVS-READY {"port":N,...}` on stdout.
 // Lifetime: unless --detached, exits when its parent dies (stdin closes, or the parent pid is gone).
 // On SIGTERM/SIGINT/stdin close it stops the server and exits; the parent removes the data dir.
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -20,17 +21,21 @@ const detached = rest.includes('--detached');
 const HOST = '127.0.0.1';
 
 if (!kind || !dataDir) {
-  process.stderr.write('usage: runner.mjs <fauxqs|minio|azurite|gcs> <dataDir> [--detached]\n');
+  process.stderr.write('usage: runner.mjs <fauxqs|minio|swift|azurite|gcs> <dataDir> [--detached]\n');
   process.exit(2);
 }
 mkdirSync(dataDir, { recursive: true });
+// When our parent dies, our stdout/stderr pipes break: a write must not crash the shutdown (EPIPE).
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 let stopServer = async () => {};
 let stopping = false;
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
-  const force = setTimeout(() => process.exit(code), 3000);
+  // Swift is five processes stopped by a script that waits up to 10 s before SIGKILL.
+  const force = setTimeout(() => process.exit(code), kind === 'swift' ? 25_000 : 3000);
   force.unref();
   try {
     await stopServer();
@@ -130,6 +135,81 @@ async function startMinio() {
   throw new Error('minio did not become ready within 30 s');
 }
 
+async function startSwift() {
+  const script = process.env.RKVS_SWIFT_S3_SCRIPT;
+  if (!script) throw new Error('RKVS_SWIFT_S3_SCRIPT is not set (the path of scripts/swift-s3api.sh)');
+  const dir = join(dataDir, 'swift');
+  // The script starts daemons in their own sessions and returns; "stop" kills every process that
+  // carries this instance's marker and removes the directory.
+  let starting;
+  stopServer = async () => {
+    starting?.kill('SIGKILL');
+    // Output collected, not inherited: after our parent died, a write to its pipe would kill the script.
+    const res = spawnSync('bash', [script, 'stop', dir], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000 });
+    try {
+      process.stderr.write(`${res.stdout ?? ''}${res.stderr ?? ''}`);
+    } catch {
+      // nobody is listening any more
+    }
+  };
+  const out = await new Promise((resolve, reject) => {
+    starting = spawn('bash', [script, 'start', '--dir', dir, '--no-install'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    starting.stdout.setEncoding('utf8');
+    starting.stdout.on('data', (c) => (text += c));
+    starting.once('error', reject);
+    starting.once('close', (code, sig) => {
+      starting = undefined;
+      if (code === 0) resolve(text);
+      else reject(new Error(`scripts/swift-s3api.sh start failed (exit ${code ?? sig}); its messages are above`));
+    });
+  });
+  const env = {};
+  for (const line of out.split('\n')) {
+    const m = /^export (RKVS_SWIFT_S3_[A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  const endpoint = env.RKVS_SWIFT_S3_ENDPOINT;
+  if (!endpoint) throw new Error(`scripts/swift-s3api.sh start printed no RKVS_SWIFT_S3_ENDPOINT:\n${out}`);
+  // Swift runs in processes of its own: stay alive while they do (nothing else keeps a detached
+  // runner's event loop busy), and stop the rest when one of them dies.
+  const pids = readFileSync(join(dir, 'pids'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [pid, name] = l.trim().split(' ');
+      return { pid: Number(pid), name };
+    });
+  const alive = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'; // a zombie is dead
+    } catch {
+      try {
+        process.kill(pid, 0); // no /proc: ask the kernel
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  };
+  setInterval(() => {
+    for (const { pid, name } of pids) {
+      if (!alive(pid)) {
+        process.stderr.write(`swift ${name} (pid ${pid}) exited; stopping the rest\n`);
+        void shutdown(1);
+        return;
+      }
+    }
+  }, 2000);
+  ready({
+    port: Number(new URL(endpoint).port),
+    accessKeyId: env.RKVS_SWIFT_S3_ACCESS_KEY_ID,
+    secretAccessKey: env.RKVS_SWIFT_S3_SECRET_ACCESS_KEY,
+    region: env.RKVS_SWIFT_S3_REGION,
+  });
+}
+
 async function startAzurite() {
   const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration.js').default;
   const BlobServer = require('azurite/dist/src/blob/BlobServer.js').default;
@@ -194,7 +274,7 @@ async function startGcs() {
   ready({ port: server.address().port, projectId });
 }
 
-const starters = { fauxqs: startFauxqs, minio: startMinio, azurite: startAzurite, gcs: startGcs };
+const starters = { fauxqs: startFauxqs, minio: startMinio, swift: startSwift, azurite: startAzurite, gcs: startGcs };
 const start = starters[kind];
 if (!start) {
   process.stderr.write(`unknown emulator kind "${kind}"; expected one of ${Object.keys(starters).join(', ')}\n`);

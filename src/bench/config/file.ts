@@ -232,7 +232,7 @@ export function resolveConfigPath(file: string): string {
   }
   throw new ConfigError(
     '--config',
-    `config file ${JSON.stringify(file)} not found (looked at ${abs}); give a path to a .yaml/.json file or a preset name (emulators, minio, azurite, local-compare, local-dirs)`,
+    `config file ${JSON.stringify(file)} not found (looked at ${abs}); give a path to a .yaml/.json file or a preset name (emulators, minio, azurite, swift, swift-s3api, local-compare, local-dirs)`,
   );
 }
 

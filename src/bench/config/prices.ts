@@ -189,7 +189,8 @@ export function priceKeyOf(spec: Pick<ReplicaSpec, 'provider'> & { kind?: string
   if (spec.priceKey) return spec.priceKey;
   switch (spec.provider) {
     case 'emulator':
-      return spec.kind ?? 'local';
+      // a local Swift speaks S3: priced as S3, like the s3 emulator
+      return spec.kind === 'swift-s3' ? 's3' : (spec.kind ?? 'local');
     case 'memory':
     case 'fs':
       return 'local';

@@ -13,7 +13,7 @@ import { ConfigError } from '../../errors.js';
 export const PROVIDERS = ['s3', 'azure', 'gcs', 'memory', 'fs', 'emulator'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const EMULATOR_KINDS = ['s3', 'azure', 'gcs'] as const;
+export const EMULATOR_KINDS = ['s3', 'azure', 'gcs', 'swift-s3'] as const;
 export type EmulatorKindName = (typeof EMULATOR_KINDS)[number];
 
 export const VARIANTS = ['raw', 'regular', 'atomic'] as const;
@@ -190,7 +190,7 @@ const emulatorReplica = z.strictObject({
   provider: z.literal('emulator'),
   ...common,
   region: z.string().optional(),
-  kind: z.enum(EMULATOR_KINDS, { error: 'required — which embedded emulator: s3, azure or gcs' }),
+  kind: z.enum(EMULATOR_KINDS, { error: 'required — which local emulator: s3, azure, gcs or swift-s3 (OpenStack Swift, see docs/emulators.md)' }),
   bucket: z.string({ error: 'must be a string — the bucket/container name' }).min(1).optional(),
 });
 

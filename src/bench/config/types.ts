@@ -35,7 +35,7 @@ export interface ConfigurationHandle {
 /** A JSON description from which `configurationFromOrigin` rebuilds a configuration handle. */
 export type ConfigurationOrigin =
   | { kind: 'memory'; name?: string; n?: number; t?: number; delayMs?: number }
-  | { kind: 'emulators'; name?: string; kinds?: ('s3' | 'azure' | 'gcs')[]; bucket?: string }
+  | { kind: 'emulators'; name?: string; kinds?: ('s3' | 'azure' | 'gcs' | 'swift-s3')[]; bucket?: string }
   | { kind: 'file'; file: string; name: string };
 
 /**

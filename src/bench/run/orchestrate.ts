@@ -208,8 +208,8 @@ async function cleanup(o: RunOptions, cfg: string, opened: OpenedConfiguration, 
 }
 
 /** Emulator kinds the configurations start (for --workers: started once, shared with the workers). */
-function emulatorKinds(configurations: readonly ConfigurationHandle[]): ('s3' | 'azure' | 'gcs')[] {
-  const kinds = new Set<'s3' | 'azure' | 'gcs'>();
+function emulatorKinds(configurations: readonly ConfigurationHandle[]): ('s3' | 'azure' | 'gcs' | 'swift-s3')[] {
+  const kinds = new Set<'s3' | 'azure' | 'gcs' | 'swift-s3'>();
   for (const h of configurations) if (isProviderConfiguration(h)) for (const r of h.spec.replicas) if (r.provider === 'emulator') kinds.add(r.kind);
   return [...kinds];
 }
