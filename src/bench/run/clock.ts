@@ -17,7 +17,6 @@ import { open, stat, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { describeCause } from '../../errors.js';
 import { sleep } from '../../util/abort.js';
 import { isProviderConfiguration } from '../config/file.js';
@@ -55,8 +54,8 @@ export interface ClockTarget {
   read(signal: AbortSignal): Promise<number>;
 }
 
-/** This machine's wall clock with sub-millisecond resolution. */
-const now = () => performance.timeOrigin + performance.now();
+/** This machine's wall clock, the one the shards' windows are read from (whole ms, truncated). */
+const now = () => Date.now();
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -132,7 +131,8 @@ async function probeOnce(t: ClockTarget, signal?: AbortSignal): Promise<[number,
   const callSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) : AbortSignal.timeout(PROBE_TIMEOUT_MS);
   const t0 = now();
   const stamp = await t.read(callSignal);
-  const t1 = now();
+  // Date.now() truncates: the instant it read lies within the next millisecond
+  const t1 = now() + 1;
   return [stamp - t1, stamp + t.resolutionMs - t0, t1 - t0];
 }
 

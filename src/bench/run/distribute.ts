@@ -27,7 +27,7 @@ export function clientRange(clients: number, i: number, parts: number): [number,
 export function shardRange(clients: number, i: number, shards: number, offset = 0): [number, number] {
   if (clients >= shards) return clientRange(clients, i, shards);
   const pos = (((i - offset) % shards) + shards) % shards;
-  return clientRange(clients, pos, shards);
+  return pos < clients ? [pos, pos + 1] : [clients, clients];
 }
 
 /** The share of `total` that clients `[a, b)` of `clients` run; the shares of a partition sum to `total`. */
