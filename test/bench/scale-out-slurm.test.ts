@@ -6,7 +6,8 @@
  * with no process or directory left.
  *
  * Needs root and Debian's slurm-wlm and munge (.ci/run installs them). Where they are missing the
- * test is skipped with a loud message, except under CI, where it fails.
+ * test fails saying how to install them; RKVS_SKIP_SLURM=1 skips it instead, with a loud message
+ * (never under CI).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -52,13 +53,23 @@ async function processesOf(dir: string): Promise<string[]> {
 }
 
 const why = unavailable();
-if (why && process.env.CI) throw new Error(`the Slurm test cannot run: ${why}; CI must run it (.ci/run installs slurm-wlm and munge)`);
-if (why)
+// Slurm cannot run here: the test FAILS, saying how to fix it, unless RKVS_SKIP_SLURM=1 asks to skip
+// it (a loud skip: sharded runs on Slurm are then untested). CI never skips it.
+const skip = why !== undefined && process.env.RKVS_SKIP_SLURM === '1' && !process.env.CI;
+if (skip)
   console.warn(
-    `\n${'!'.repeat(100)}\n!! SKIPPING the Slurm job-array test (test/bench/scale-out-slurm.test.ts): ${why}\n!! Sharded runs on Slurm are NOT tested on this machine.\n${'!'.repeat(100)}\n`,
+    `\n${'!'.repeat(100)}\n!! SKIPPING the Slurm job-array test (test/bench/scale-out-slurm.test.ts, RKVS_SKIP_SLURM=1): ${why}\n!! Sharded runs on Slurm are NOT tested on this machine.\n${'!'.repeat(100)}\n`,
   );
+if (why !== undefined && !skip)
+  describe('a sharded run as a Slurm job array', () => {
+    it('can run: Slurm and munge are installed and this process is root', () => {
+      throw new Error(
+        `the Slurm test cannot run: ${why}. .ci/run installs slurm-wlm and munge; on another machine install them, run as root, or set RKVS_SKIP_SLURM=1 to skip this test (not under CI)`,
+      );
+    });
+  });
 
-describe.skipIf(why !== undefined)('a sharded run as a Slurm job array', () => {
+describe.runIf(why === undefined)('a sharded run as a Slurm job array', () => {
   let tmp: string;
   let clusterDir = '';
   let env: Record<string, string>;

@@ -20,7 +20,7 @@ export interface ShardSpec {
 
 const INT = /^\d+$/;
 
-/** Where a shard's index and count came from (meta.json records it, the log says it). */
+/** Where a shard's index and count came from. */
 export type ShardSource = '--shard' | 'RKVS_SHARD_INDEX' | 'JOB_COMPLETION_INDEX' | 'SLURM_ARRAY_TASK_ID';
 
 const set = (v: string | undefined): v is string => v !== undefined && v !== '';
