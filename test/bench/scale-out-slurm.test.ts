@@ -87,9 +87,10 @@ describe.runIf(why === undefined)('a sharded run as a Slurm job array', () => {
   }, 120_000);
 
   afterAll(async () => {
+    // stop whatever start recorded, even when beforeAll failed half-way
+    const stopped = await sh(CLUSTER, ['stop'], env, 90_000);
+    expect(stopped.code, stopped.stderr).toBe(0);
     if (clusterDir) {
-      const stopped = await sh(CLUSTER, ['stop'], env, 90_000);
-      expect(stopped.code, stopped.stderr).toBe(0);
       expect(stopped.stderr).toContain(`stopped: no process of the cluster left, ${clusterDir} removed`);
       expect(await processesOf(clusterDir)).toEqual([]);
       expect(existsSync(clusterDir)).toBe(false);
