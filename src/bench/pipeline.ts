@@ -50,6 +50,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   results.failures.push(...run.failures);
   results.checks.push(...analyzeRun(results, run.checks, plan.counts));
   finishMeta(meta, run, results);
+  // history times count from here (rkvs merge puts the shards' histories on one timeline)
+  if (o.history) meta.history_epoch_ms = Math.round(run.historyEpochMs * 1000) / 1000;
   const files = await writeReport(dir, results, meta, { history: o.history });
   if (o.htmlAndCost !== false) files.push(...(await finishReportDir(dir, (line: string) => process.stderr.write(`${line}\n`))));
   if (run.crashed && !(run.crashed instanceof Error)) throw run.crashed;
@@ -75,5 +77,6 @@ function finishMeta(meta: RunMeta, run: RunOutcome, results: BenchResults): void
   if (run.interrupted) meta.interrupted = true;
   if (results.failures.length) meta.failures = results.failures;
   if (run.notes.length) meta.notes = run.notes;
+  if (run.clocks.length) meta.clock_offsets = run.clocks;
   meta.checks = results.checks;
 }

@@ -53,9 +53,15 @@ export function registerMerge(program: Command): void {
         throw new ConfigError('--out', `${target} already exists and is not an earlier merge; choose another --out`);
       const dir = await createRunDir(flags.out, merged.meta.run_id);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      await writeReport(dir, merged.results, merged.meta);
+      await writeReport(dir, merged.results, merged.meta, merged.history ? { history: merged.history } : {});
       await finishReportDir(dir, (line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`merged ${shards.length} shard(s) of run ${merged.meta.run_id} (largest start skew ${(merged.maxSkewMs / 1000).toFixed(2)} s)\n`);
+      if (merged.clockLines.length) {
+        const ref = merged.clocks[0]?.shard ?? 0;
+        process.stdout.write(`clock offsets from shard ${ref}'s clock, measured against the replicas (skew judged at offset ± bound against --max-skew ${maxSkewS} s):\n`);
+        for (const l of merged.clockLines) process.stdout.write(`  ${l}\n`);
+      }
+      if (merged.history) process.stdout.write(`history: ${merged.history.length} operations of ${shards.length} shard(s) on shard ${merged.clocks[0]?.shard ?? 0}'s clock in ${path.join(dir, 'history.jsonl')} (check it with rkvs check)\n`);
       process.stdout.write(summaryTable(merged.results, dir));
     });
 }

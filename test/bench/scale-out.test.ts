@@ -155,7 +155,7 @@ describe('a 3-shard run on this machine merges into one report', () => {
     config = await fsConfig('shards');
     // three processes at once, contending on the same directory replicas, meeting at each cell
     const results = await Promise.all(
-      [0, 1, 2].map((i) => rkvs(['bench', '--suite', 'quick', '--config', config, '--out', out(), '--shard', `${i}/3`, '--run-id', 'shard-test', '--no-checks'])),
+      [0, 1, 2].map((i) => rkvs(['bench', '--suite', 'quick', '--config', config, '--out', out(), '--shard', `${i}/3`, '--run-id', 'shard-test', '--no-checks', '--history'])),
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     shardDirs = [0, 1, 2].map((i) => path.join(out(), `shard-test-shard${i}`));
@@ -189,7 +189,39 @@ describe('a 3-shard run on this machine merges into one report', () => {
     expect(ov.length).toBe(6); // 2 client counts x 3 replicas
     // and every key was removed at the end
     expect((await files(path.join(tmp, 'shards', 'r0'))).filter((f) => !f.includes('.tmp'))).toEqual([]);
+    // every shard measured something: the small cells moved on from shard to shard
+    for (const l of perShard) expect(total(l)).toBeGreaterThan(0);
+    expect(m.stderr).not.toMatch(/measured nothing/);
+    // clock offsets measured against the replicas, printed with their bound
+    expect(m.stdout).toMatch(/clock offsets from shard 0's clock, measured against the replicas \(skew judged at offset ± bound against --max-skew 2 s\):\n  shard 1: [+-]\d+\.\d ms ± \d+\.\d ms \(via fs3\/fs-\d\)\n  shard 2: /);
+    expect(meta.clock_offsets.map((c: { shard: number }) => c.shard)).toEqual([0, 1, 2]);
+    for (const c of meta.clock_offsets.slice(1)) expect(Math.abs(c.offset_ms)).toBeLessThanOrEqual(c.bound_ms + 0.01); // one machine, one clock
+    const shard1 = JSON.parse(await readFile(path.join(shardDirs[1] as string, 'meta.json'), 'utf8'));
+    expect(shard1.clock_offsets.filter((c: { phase: string }) => c.phase === 'start')).toHaveLength(3);
+    // one history of the three shards, on one clock: distinct client ids, and rkvs check passes
+    const ops = parseHistory(await readFile(path.join(dir, 'history.jsonl'), 'utf8'), 'history.jsonl');
+    const perShardOps = await Promise.all(shardDirs.map(async (d) => (await readFile(path.join(d, 'history.jsonl'), 'utf8')).trim().split('\n').length));
+    expect(ops.length).toBe(perShardOps.reduce((a, b) => a + b, 0));
+    expect(new Set(ops.map((o) => o.client.slice(0, 2)))).toEqual(new Set(['s0', 's1', 's2']));
+    const check = await rkvs(['check', path.join(dir, 'history.jsonl'), '--model', 'regular']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    const atomic = ops.filter((o) => o.register.startsWith('fs3/atomic/'));
+    // the shards' clients operated on the same registers
+    expect(new Set(atomic.filter((o) => o.register.endsWith('/r000000') && o.register.includes('/cell0005/')).map((o) => o.client)).size).toBe(2);
+    expect(checkHistory(atomic, 'linearizable').result).toBe('ok');
   }, 60_000);
+
+  it('rkvs merge warns when a shard measured nothing', async () => {
+    const idle = path.join(tmp, 'shards', 'idle-shard2');
+    await cp(shardDirs[2] as string, idle, { recursive: true });
+    const f = path.join(idle, 'counters.json');
+    const c = JSON.parse(await readFile(f, 'utf8'));
+    for (const x of c.series) x.ok = x.errors = 0;
+    await writeFile(f, JSON.stringify(c));
+    const r = await rkvs(['merge', shardDirs[0] as string, shardDirs[1] as string, idle, '--out', path.join(tmp, 'shards', 'idle')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: ${idle} (shard 2) measured nothing: no operation in any cell`);
+  }, 30_000);
 
   it('rkvs merge rejects a shard of another run with exit code 2, naming the directory and the field', async () => {
     const bad = path.join(tmp, 'shards', 'bad');

@@ -11,8 +11,12 @@
  *   never averaged; counters (operations, errors, requests, rounds) are summed from counters.json;
  *   the measured window of a cell is the union of the shards' windows (earliest start to latest
  *   end, wall clock), so ops_per_s = all shards' operations / that window.
- * - Warns when the shards started the same cell further apart than `maxSkewMs` (their clocks
- *   differ, or they did not run at the same time).
+ * - Puts the shards on the clock of the lowest shard, through the clock offsets each measured
+ *   against the replicas they share (timeline.ts): windows, start skew and the merged history.jsonl
+ *   (when every shard ran with --history), whose operations are widened by each shard's bound.
+ * - Warns when a shard measured nothing, when a clock is further than `maxSkewMs` from the
+ *   reference even at its bound, and when the shards started the same cell further apart than
+ *   `maxSkewMs` (they did not run at the same time).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -24,13 +28,17 @@ import { checkReportFormat } from '../record/read.js';
 import { BenchResults, type CountersFile, type HistogramLine, type SeriesRecord, type SummaryCheck } from '../record/results.js';
 import { REPORT_FORMAT } from '../record/schema.js';
 import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
+import type { ClockOffset } from '../run/clock.js';
 import { quiescentChecks } from './checks.js';
+import { describeClocks, mergeHistories, shardClocks, type ShardClock } from './timeline.js';
 
 export interface ShardDir {
   dir: string;
   meta: RunMeta;
   counters: CountersFile;
   lines: HistogramLine[];
+  /** history.jsonl, one operation a line (a shard run with --history). */
+  history?: string[];
 }
 
 /** Options whose difference makes shards measure different things. */
@@ -76,7 +84,9 @@ export async function readShardDir(dir: string): Promise<ShardDir> {
       throw new ConfigError(`${path.join(abs, 'histograms.jsonl')}:${n}`, `is not JSON (${describeCause(e)})`);
     }
   }
-  return { dir: abs, meta, counters, lines };
+  let history: string[] | undefined;
+  if (existsSync(path.join(abs, 'history.jsonl'))) history = (await readFile(path.join(abs, 'history.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  return { dir: abs, meta, counters, lines, ...(history ? { history } : {}) };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -128,6 +138,11 @@ export function checkShards(shards: readonly ShardDir[], o: { allowPartial?: boo
   }
   for (const s of shards) {
     if (s.meta.interrupted) warnings.push(`${s.dir} (shard ${s.meta.shard!.index}) was interrupted: its cells are partial`);
+    if (!s.counters.series.some((x) => x.ok + x.errors > 0))
+      warnings.push(
+        `${s.dir} (shard ${s.meta.shard!.index}) measured nothing: no operation in any cell (no client of any cell on this shard, or every cell failed); ` +
+          'the merged report is the other shards\' alone: run fewer shards or give the cells more clients (--clients)',
+      );
   }
   return warnings;
 }
@@ -150,19 +165,53 @@ export interface MergeResult {
   results: BenchResults;
   meta: RunMeta;
   warnings: string[];
-  /** Largest difference between the shards' start times of one cell, ms. */
+  /** Largest difference between the shards' start times of one cell (on the reference clock), ms. */
   maxSkewMs: number;
+  /** Each shard's clock against the reference shard's (the lowest index), measured through the replicas. */
+  clocks: ShardClock[];
+  /** One line per shard: its clock offset and bound. */
+  clockLines: string[];
+  /** The merged history.jsonl lines, when every shard recorded one. */
+  history?: string[];
 }
 
 /** Merges checked shards into one run's results (see the module comment). */
 export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number } = {}): MergeResult {
   const sorted = [...shards].sort((a, b) => a.meta.shard!.index - b.meta.shard!.index);
   const ref = sorted[0] as ShardDir;
+  const maxSkew = o.maxSkewMs ?? 2000;
+  const clocks = shardClocks(sorted.map((s) => ({ index: s.meta.shard!.index, clocks: s.meta.clock_offsets as ClockOffset[] | undefined })));
+  const measured = sorted.some((s) => Array.isArray(s.meta.clock_offsets) && s.meta.clock_offsets.length > 0);
+  const { lines: clockLines, warnings } = measured ? describeClocks(clocks, maxSkew) : { lines: [], warnings: [] };
+  const offsets = new Map(clocks.map((c) => [c.shard, c.offset_ms]));
   const results = new BenchResults(ref.meta.run_id, ref.meta.suite);
-  const starts = mergeSeries(sorted, results);
-  const { maxSkewMs, warning } = startSkew(starts, o.maxSkewMs ?? 2000);
+  const starts = mergeSeries(sorted, results, offsets);
+  const { maxSkewMs, warning } = startSkew(starts, maxSkew);
+  if (warning) warnings.push(warning);
   mergeCounters(sorted, results);
-  return { results, meta: mergedMeta(sorted, results, maxSkewMs), warnings: warning ? [warning] : [], maxSkewMs };
+  const history = mergeHistory(sorted, clocks, warnings);
+  const meta = mergedMeta(sorted, results, maxSkewMs);
+  if (measured) meta.clock_offsets = clocks.map((c) => ({ ...c, max_skew_ms: maxSkew }));
+  if (history) meta.history_epoch_ms = Math.min(...sorted.map((s, i) => (s.meta.history_epoch_ms as number) - (clocks[i]?.offset_ms ?? 0)));
+  return { results, meta, warnings, maxSkewMs, clocks, clockLines, ...(history ? { history } : {}) };
+}
+
+/** The shards' histories on the reference clock, when every shard recorded one (else a warning when some did). */
+function mergeHistory(sorted: readonly ShardDir[], clocks: readonly ShardClock[], warnings: string[]): string[] | undefined {
+  const withHistory = sorted.filter((s) => s.history);
+  if (!withHistory.length) return undefined;
+  const noEpoch = sorted.filter((s) => !s.history || typeof s.meta.history_epoch_ms !== 'number');
+  if (noEpoch.length) {
+    warnings.push(
+      `history.jsonl not merged: ${noEpoch.map((s) => `${s.dir} (shard ${s.meta.shard!.index})`).join(', ')} ${noEpoch.some((s) => !s.history) ? 'has no history.jsonl' : 'has no history_epoch_ms in meta.json (an older rkvs)'}; run every shard with --history`,
+    );
+    return undefined;
+  }
+  const merged = mergeHistories(
+    sorted.map((s, i) => ({ shard: s.meta.shard!.index, dir: s.dir, epochMs: s.meta.history_epoch_ms as number, lines: s.history ?? [], clock: clocks[i] as ShardClock })),
+  );
+  warnings.push(...merged.warnings);
+  return merged.lines;
 }
 
 /** When each shard started one repetition of one cell. */
@@ -178,7 +227,7 @@ const seriesId = (x: CellKey & { cell_id?: string; repeat: number }) => `${x.cel
  * Adds the shards' series: histograms by HdrHistogram addition, counters by sums, the window as
  * the union of the shards' windows. Returns each cell's start time on each shard.
  */
-function mergeSeries(sorted: readonly ShardDir[], results: BenchResults): Map<string, CellStarts> {
+function mergeSeries(sorted: readonly ShardDir[], results: BenchResults, offsets: ReadonlyMap<number, number>): Map<string, CellStarts> {
   const hists = new Map<string, { ok: Histogram[]; error: Histogram[] }>();
   for (const s of sorted)
     for (const l of s.lines) {
@@ -193,7 +242,10 @@ function mergeSeries(sorted: readonly ShardDir[], results: BenchResults): Map<st
   // series: one per (cell, key, repeat), in the order the first shard measured them
   const groups = new Map<string, { series: SeriesRecord[]; shards: number[] }>();
   for (const s of sorted)
-    for (const x of s.counters.series) {
+    for (const raw of s.counters.series) {
+      // windows on the reference shard's clock
+      const off = offsets.get(s.meta.shard!.index) ?? 0;
+      const x = off ? { ...raw, start_ms: raw.start_ms - off, end_ms: raw.end_ms - off } : raw;
       const g = groups.get(seriesId(x)) ?? { series: [], shards: [] };
       g.series.push(x);
       g.shards.push(s.meta.shard!.index);

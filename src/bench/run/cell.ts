@@ -103,7 +103,7 @@ function planJob(ctx: CellRunContext, cfg: string, opened: OpenedConfiguration, 
   const seed = (ctx.seed + index * 7919) >>> 0;
   const shard = dist.shard ?? { index: 0, count: 1 };
   const cell = cellOf(planned, cfg, dist.workers);
-  const parts = planParts(planned, { shard, workers: dist.workers }, { ops: ctx.ops, durationS: ctx.durationS });
+  const parts = planParts(planned, { shard, workers: dist.workers, offset: index - 1 }, { ops: ctx.ops, durationS: ctx.durationS });
   const tasks = parts.map((p) => ({
     worker: p.worker,
     task: {

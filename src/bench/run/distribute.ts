@@ -18,6 +18,18 @@ export function clientRange(clients: number, i: number, parts: number): [number,
   return [Math.ceil((i * clients) / parts), Math.ceil(((i + 1) * clients) / parts)];
 }
 
+/**
+ * Clients `[first, end)` of a cell that shard `i` of `shards` runs. A cell with at least as many
+ * clients as shards gives every shard a share (`clientRange`); one with fewer runs one client on
+ * each of `clients` shards, starting at shard `offset mod shards` (the cell's position in the
+ * plan), so consecutive small cells land on different shards and every shard gets work.
+ */
+export function shardRange(clients: number, i: number, shards: number, offset = 0): [number, number] {
+  if (clients >= shards) return clientRange(clients, i, shards);
+  const pos = (((i - offset) % shards) + shards) % shards;
+  return pos < clients ? [pos, pos + 1] : [clients, clients];
+}
+
 /** The share of `total` that clients `[a, b)` of `clients` run; the shares of a partition sum to `total`. */
 export function shareOf(total: number, clients: number, a: number, b: number): number {
   if (clients <= 0) return 0;
@@ -28,6 +40,8 @@ export function shareOf(total: number, clients: number, a: number, b: number): n
 export interface Spread {
   shard: { index: number; count: number };
   workers: number;
+  /** The cell's position in the plan (0-based): which shards a cell with fewer clients than shards uses. */
+  offset?: number;
 }
 
 /** One process's part of a cell: which clients it runs and how much work. */
@@ -58,7 +72,7 @@ export function planParts(
 ): PartPlan[] {
   const C = cell.clients;
   const w = cell.workload;
-  const [sa, sb] = clientRange(C, spread.shard.index, spread.shard.count);
+  const [sa, sb] = shardRange(C, spread.shard.index, spread.shard.count, spread.offset ?? 0);
   const out: PartPlan[] = [];
   const n = sb - sa;
   for (let j = 0; j < spread.workers; j++) {

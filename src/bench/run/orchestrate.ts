@@ -8,7 +8,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describeCause } from '../../errors.js';
-import type { Store } from '../../store.js';
 import { withTimeout } from '../../util/abort.js';
 import { cleanupOpened, guardConfiguration } from '../config/clean.js';
 import { replicaScope } from '../config/configurations.js';
@@ -21,7 +20,8 @@ import { runCheckCells, type CheckRuns } from './checks.js';
 import type { MeasurementSink } from './measurement.js';
 import type { RunOptions, RunPlan } from './plan.js';
 import { loadRegister, type CreateRobustStore } from './register.js';
-import { StoreBarrier } from './shard.js';
+import { StoreBarrier } from './barrier.js';
+import { measureClocks, type ClockOffset } from './clock.js';
 import { WorkerPool } from './workers.js';
 
 /** How the run stage ended. */
@@ -34,6 +34,10 @@ export interface RunOutcome {
   checks: CheckRuns;
   /** An error that ended the run early (its message is among the failures). */
   crashed?: unknown;
+  /** Clock offsets against the shared replicas, measured by a shard (meta.json `clock_offsets`). */
+  clocks: ClockOffset[];
+  /** The wall-clock time (ms since the Unix epoch) history times count from. */
+  historyEpochMs: number;
 }
 
 /** Refuses buckets holding foreign objects before anything is written (unless `yes`). */
@@ -44,7 +48,8 @@ export async function guardConfigurations(o: RunOptions & { yes?: boolean }): Pr
 
 /** Runs every cell of the plan, then the cells of the suite's checks; measurements go to `sink`. */
 export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSink): Promise<RunOutcome> {
-  const out: RunOutcome = { interrupted: false, failures: [], notes: [], checks: {} };
+  const out: RunOutcome = { interrupted: false, failures: [], notes: [...plan.notes], checks: {}, clocks: [], historyEpochMs: 0 };
+  for (const n of plan.notes) o.progress.log(`note: ${n}`);
   const createRobustStore = await loadRegister();
   const variants = createRobustStore ? plan.variants : plan.variants.filter((v) => v === 'raw');
   if (!createRobustStore && plan.variants.some((v) => v !== 'raw'))
@@ -61,6 +66,7 @@ export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSin
     cellCounter: { n: 0 },
     sink,
   };
+  out.historyEpochMs = performance.timeOrigin + ctx.epochMs;
   let procs: Processes | undefined;
   try {
     if (o.suite.kind === 'micro') {
@@ -131,15 +137,23 @@ async function runConfiguration(
   try {
     o.progress.log(`opening configuration ${h.name} ...`);
     opened = await h.open({ prefix: plan.prefix, signal: o.signal });
-    await preflight(h.name, opened, o.signal);
+    const down = await preflight(h.name, opened, o.signal);
+    for (const d of down) {
+      o.progress.log(`warning: configuration ${h.name}: ${d}`);
+      env.out.notes.push(`configuration ${h.name}: ${d}`);
+    }
     if (pool) {
       await pool.open(ci, plan.prefix);
       poolOpened = true;
     }
+    const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
     const barrier =
-      shard && replicaScope(h) === 'shared' ? new StoreBarrier(opened.replicas[0] as Store, shard, { timeoutMs: (o.syncTimeoutS ?? 600) * 1000, signal: o.signal }) : undefined;
+      shard && replicaScope(h) === 'shared'
+        ? new StoreBarrier(opened.replicas, shard, { t, labels: replicaLabels(opened.replicas), timeoutMs: (o.syncTimeoutS ?? 600) * 1000, signal: o.signal })
+        : undefined;
     if (shard && !barrier && ci === 0)
       env.out.notes.push(`configuration ${h.name}: every shard has replicas of its own, so shards do not contend on the same registers and cells are not synchronised across shards`);
+    if (barrier) env.out.clocks.push(...(await measureClocks(h, replicaLabels(opened.replicas), 'start', o.signal)));
     const sweep = plan.counts.length > 1;
     const total = plan.cells.length * plan.counts.length;
     let k = 0;
@@ -149,6 +163,7 @@ async function runConfiguration(
         const dist = { workers: n, pool: n > 1 || sweep ? pool : undefined, cfgIndex: ci, shard, barrier, visible: !hasPerProcessReplicas(h) };
         await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist);
       }
+    if (barrier && !o.signal?.aborted) env.out.clocks.push(...(await measureClocks(h, replicaLabels(opened.replicas), 'end', o.signal)));
     await leaveConfiguration(o, plan, h.name, opened, ci, barrier);
   } catch (e) {
     if (o.signal?.aborted) return;
@@ -176,21 +191,29 @@ async function leaveConfiguration(o: RunOptions, plan: RunPlan, cfg: string, ope
     o.progress.log(`the run prefix was not removed (interrupted while other shards may still run); remove it afterwards with: rkvs clean --config FILE --configs ${cfg} --prefix ${plan.prefix}`);
 }
 
-/** Lists every replica once, so an unreachable replica or a missing bucket fails fast with one line. */
-async function preflight(cfg: string, opened: OpenedConfiguration, signal?: AbortSignal): Promise<void> {
+/**
+ * Lists every replica once, so a missing bucket or a wrong endpoint fails fast with one line. Up to
+ * t replicas may be unreachable (the register runs without them); they are returned, one line each.
+ */
+async function preflight(cfg: string, opened: OpenedConfiguration, signal?: AbortSignal): Promise<string[]> {
   const labels = replicaLabels(opened.replicas);
-  await Promise.all(
-    opened.replicas.map(async (r, i) => {
-      try {
-        const callSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(15_000)]) : AbortSignal.timeout(15_000);
-        await withTimeout(r.list('rkvs-preflight/', { signal: callSignal }), 20_000, `replica ${labels[i]}`);
-      } catch (e) {
-        throw new Error(
-          `configuration ${cfg}: replica ${labels[i]} is unreachable (${describeCause(e)}); check its endpoint, credentials and that the bucket/container exists`,
-        );
-      }
-    }),
-  );
+  const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
+  const failed = (
+    await Promise.all(
+      opened.replicas.map(async (r, i) => {
+        try {
+          const callSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(15_000)]) : AbortSignal.timeout(15_000);
+          await withTimeout(r.list('rkvs-preflight/', { signal: callSignal }), 20_000, `replica ${labels[i]}`);
+          return undefined;
+        } catch (e) {
+          return `replica ${labels[i]} is unreachable (${describeCause(e)})`;
+        }
+      }),
+    )
+  ).filter((x): x is string => x !== undefined);
+  if (failed.length > t || failed.length === opened.replicas.length)
+    throw new Error(`configuration ${cfg}: ${failed.join('; ')}; check its endpoint, credentials and that the bucket/container exists (${failed.length} down, the configuration tolerates t = ${t})`);
+  return failed.map((f) => `${f} at the start: the register runs on the other replicas (t = ${t}); raw cells use replica ${labels[0]}`);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Suite } from '../config/suite.js';
 import type { ConfigurationHandle } from '../config/types.js';
 import { clientCounts, loadOf, valueCells, type BenchSchedule, type BenchVariant, type Workload } from '../config/workload.js';
 import type { Progress } from './progress.js';
+import { shardRange } from './distribute.js';
 import type { ShardSpec } from './shard.js';
 
 /** What the run stage needs to know (the command-line overrides of the suite among them). */
@@ -125,6 +126,8 @@ export interface RunPlan {
   variants: BenchVariant[];
   schedules: BenchSchedule[];
   seed: number;
+  /** What the reader of the report should know about the plan (meta.json `notes`). */
+  notes: string[];
 }
 
 /** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
@@ -143,6 +146,7 @@ export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan
   const runId = o.runId ?? makeRunId(o.suite.name, o.now ?? new Date());
   const variants = o.variants ?? o.suite.variants;
   const cells = planCells(o.suite, { variants, schedules: o.schedules, repeat: o.repeat, clients: o.clients, interleave: o.interleave });
+  const notes = shard ? shardCoverage(o.suite.name, cells, counts, shard) : [];
   return {
     runId,
     dirName: shard ? `${runId}-shard${shard.index}` : runId,
@@ -153,7 +157,45 @@ export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan
     variants,
     schedules: o.schedules ?? o.suite.schedules,
     seed: o.seed ?? o.suite.seed,
+    notes,
   };
+}
+
+/**
+ * Which shards get clients. A cell with fewer clients than shards runs on as many shards as it has
+ * clients, moving on by one shard from cell to cell (run/distribute.ts `shardRange`, offset = the
+ * cell's position in a configuration's run order); that is noted. A shard that would get no client
+ * in any cell would measure nothing: refused (exit 2), the same way on every shard, before anything
+ * runs, so no shard waits at a barrier for one that refused.
+ */
+function shardCoverage(suite: string, cells: readonly PlannedCell[], counts: readonly number[], shard: ShardSpec): string[] {
+  const busy = new Set<number>();
+  const small: string[] = [];
+  let k = 0;
+  for (const _n of counts)
+    for (const c of cells) {
+      const offset = k++;
+      for (let i = 0; i < shard.count; i++) {
+        const [a, b] = shardRange(c.clients, i, shard.count, offset);
+        if (b > a) busy.add(i);
+      }
+      if (c.clients < shard.count) small.push(`${c.variant}${c.schedule === 'none' ? '' : `/${c.schedule}`} ${c.workload.name} ${c.clients}c`);
+    }
+  const idle = Array.from({ length: shard.count }, (_, i) => i).filter((i) => !busy.has(i));
+  if (idle.length) {
+    const most = Math.max(0, ...cells.map((c) => c.clients));
+    throw new ConfigError(
+      '--shard',
+      `shard(s) ${idle.join(', ')} of ${shard.count} would measure nothing: no cell of suite ${suite} has a client for them (the largest cell has ${most} client(s)); ` +
+        `run at most ${Math.max(1, busy.size)} shard(s), or give every cell more clients with --clients ${shard.count}`,
+    );
+  }
+  if (!small.length) return [];
+  const unique = [...new Set(small)];
+  return [
+    `${small.length} cell(s) have fewer clients than the ${shard.count} shards (${unique.slice(0, 4).join(', ')}${unique.length > 4 ? ', ...' : ''}): ` +
+      'each runs one client on as many shards as it has clients, the next cell starting one shard further, so some shards have no client in some cells',
+  ];
 }
 
 /** Checks the distribution options before anything is measured; ConfigError (exit 2) otherwise. */
