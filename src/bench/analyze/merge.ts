@@ -304,6 +304,7 @@ function mergeCounters(sorted: readonly ShardDir[], results: BenchResults): void
     for (const { kind, count, ...key } of c.errors ?? []) results.addError(key, kind, count);
     for (const { replica, puts, gets, lists, removes, bytes_up, bytes_down, ...key } of c.requests) results.addRequests(key, replica, { puts, gets, lists, removes, bytes_up, bytes_down });
     for (const e of c.storage) results.addStorage(e);
+    for (const { encoded, ...x } of c.per_second ?? []) results.addSecond({ ...x, ok: decodeHistogram(encoded) });
     results.quiescent.push(...c.quiescent);
     results.cellsMeasured = Math.max(results.cellsMeasured, c.cells_measured);
     for (const f of s.meta.failures ?? []) results.failures.push(`shard ${s.meta.shard!.index}: ${f}`);
