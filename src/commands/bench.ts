@@ -180,7 +180,7 @@ export function registerBench(program: Command): void {
           syncTimeoutS,
           yes: flags.yes ?? false,
         });
-        process.stdout.write(summaryTable(outcome.results, outcome.dir));
+        process.stdout.write(summaryTable(outcome.results, outcome.dir, { history: flags.history ?? false }));
         if (outcome.interrupted) throw new ExitCode(130, `rkvs: interrupted; partial results written to ${outcome.dir}`);
         if (outcome.failures.length)
           throw new ExitCode(1, `rkvs: ${outcome.failures[0]}${outcome.failures.length > 1 ? ` (and ${outcome.failures.length - 1} more)` : ''}; results measured so far are in ${outcome.dir}`);
