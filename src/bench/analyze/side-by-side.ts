@@ -50,6 +50,8 @@ export interface SideBySide {
   rows: SideRow[];
   /** Level of the intervals (0.95). */
   confidence: number;
+  /** Cells left out: measured in one configuration only, or in a configuration sharing no cell with another. */
+  alone?: number;
 }
 
 /** A cell as the side-by-side table needs it: its latency.csv figures and its samples by repetition. */
@@ -66,6 +68,15 @@ export interface SideOptions {
   /** Bootstrap replicates per interval. @default 2000 */
   resamples?: number;
   seed?: number;
+  /** The run's configurations in the order it ran them (the first is the reference); others follow by name. */
+  order?: readonly string[];
+}
+
+/** The names of meta.json's `configurations` (a list, or a map of `describe()` outputs), in order. */
+export function configOrder(meta: unknown): string[] {
+  const confs = (meta as { configurations?: unknown } | null)?.configurations;
+  const list: unknown[] = Array.isArray(confs) ? confs : confs && typeof confs === 'object' ? Object.values(confs) : [];
+  return list.flatMap((c) => (c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string' ? [(c as { name: string }).name] : []));
 }
 
 /** Fields that are always columns; the others are when they vary. */
@@ -103,12 +114,15 @@ function ratiosOf(a: SideCell, b: SideCell, o: Required<SideOptions>): Record<Me
 }
 
 /**
- * The configurations of one run side by side; null when it has fewer than two. Groups are in the
- * order of first appearance (the run's order), so the first configuration is the reference.
+ * The configurations of one run side by side; null when fewer than two share a cell. Groups are in
+ * the run's order (`order`, else latency.csv's), so the first configuration is the reference.
+ * Only cells measured in at least two configurations are rows; configurations that share no cell
+ * with another (the suite checks' own `latency-model` and `harness-overhead`) are left out.
  */
 export function sideBySide(cells: readonly SideCell[], opts: SideOptions = {}): SideBySide | null {
-  const o: Required<SideOptions> = { confidence: opts.confidence ?? 0.95, resamples: opts.resamples ?? 2000, seed: opts.seed ?? 1 };
-  const groups = [...new Set(cells.map((c) => c.key.config))];
+  const o: Required<SideOptions> = { confidence: opts.confidence ?? 0.95, resamples: opts.resamples ?? 2000, seed: opts.seed ?? 1, order: opts.order ?? [] };
+  const rank = (g: string) => (o.order.includes(g) ? o.order.indexOf(g) : o.order.length);
+  const groups = [...new Set(cells.map((c) => c.key.config))].sort((a, b) => rank(a) - rank(b));
   if (groups.length < 2) return null;
   const rows = new Map<string, { key: CellKey; by: Map<string, SideCell> }>();
   for (const c of cells) {
@@ -118,18 +132,25 @@ export function sideBySide(cells: readonly SideCell[], opts: SideOptions = {}): 
     r.by.set(c.key.config, c);
     rows.set(id, r);
   }
-  const sorted = [...rows.values()].sort((x, y) => compareCells(x.key, y.key));
+  // a configuration that shares no cell with another (a suite check's own configuration) is not
+  // compared, nor is a cell measured in one configuration only
+  const shared = [...rows.values()].filter((r) => r.by.size > 1);
+  const kept = groups.filter((g) => shared.some((r) => r.by.has(g)));
+  if (kept.length < 2) return null;
+  const sorted = shared.filter((r) => kept.filter((g) => r.by.has(g)).length > 1).sort((x, y) => compareCells(x.key, y.key));
+  const alone = cells.filter((c) => !sorted.some((r) => r.by.get(c.key.config) === c)).length;
   return {
-    groups,
+    groups: kept,
     groupKind: 'configuration',
+    alone,
     keyFields: shownKeyFields(sorted.map((r) => r.key), ['config']),
     confidence: o.confidence,
     rows: sorted.map(({ key, by }) => {
-      const first = by.get(groups[0]!);
+      const first = by.get(kept[0]!);
       return {
         key,
-        sides: groups.map((g) => by.get(g)?.metrics ?? null),
-        ratios: groups.map((g, i) => {
+        sides: kept.map((g) => by.get(g)?.metrics ?? null),
+        ratios: kept.map((g, i) => {
           const c = by.get(g);
           return i === 0 || !first || !c ? null : ratiosOf(first, c, o);
         }),

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { readCsvIfExists, readMeta, readReportDir, type ReportData } from '../record/read.js';
 import { LATENCY_COLUMNS } from '../record/schema.js';
-import { sideBySide, sideCellsOfReport } from '../analyze/side-by-side.js';
+import { configOrder, sideBySide, sideCellsOfReport } from '../analyze/side-by-side.js';
 import { renderPng, renderSvg, type ChartSpec } from './chart-kit.js';
 import { reportCharts } from './charts.js';
 import { costParts } from './charts-requests.js';
@@ -95,7 +95,7 @@ function sections(data: ReportData, rendered: readonly Rendered[]): Section[] {
   };
   const checks = checksOfMeta(data.meta);
   if (checks.length) add('checks', 'Checks', checksHtml(checks));
-  const sbs = sideBySide(sideCellsOfReport(data));
+  const sbs = sideBySide(sideCellsOfReport(data), { order: configOrder(data.meta) });
   if (sbs) add('side-by-side', 'Configurations side by side', sideBySideHtml(sbs));
   const latencyCols = LATENCY_COLUMNS.filter((c) => data.latency[0] && c in data.latency[0]);
   add('latency', 'Latency and throughput', figures(rendered, 'latency'), csvTable(data.latency, { caption: 'latency.csv', columns: latencyCols }));

@@ -3,7 +3,7 @@
  * comment, and report.md of a report directory.
  */
 import type { CompareResult, Verdict } from '../analyze/compare.js';
-import { sideBySide, sideBySideOfCompare, sideCellsOfReport } from '../analyze/side-by-side.js';
+import { configOrder, sideBySide, sideBySideOfCompare, sideCellsOfReport } from '../analyze/side-by-side.js';
 import type { ReportData } from '../record/read.js';
 import { checksMarkdown, checksOfMeta } from './check-table.js';
 import { compareRows, NUMERIC_COLUMNS, summaryLine, TABLE_HEADER } from './compare.js';
@@ -84,7 +84,7 @@ export function reportMarkdown(data: ReportData): string {
   if (Array.isArray(sim?.headline)) lines.push(...(sim.headline as unknown[]).map((h) => `> ${String(h)}`), '');
   const checks = checksOfMeta(data.meta);
   if (checks.length) lines.push('### Checks', '', checksMarkdown(checks));
-  const sbs = sideBySide(sideCellsOfReport(data));
+  const sbs = sideBySide(sideCellsOfReport(data), { order: configOrder(data.meta) });
   if (sbs) lines.push('### Configurations side by side', '', sideBySideMarkdown(sbs));
   if (data.latency.length) {
     const cols = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate', 'count', 'errors', 'p50_ms', 'p99_ms', 'max_ms', 'ops_per_s'];

@@ -56,7 +56,8 @@ export function sideBySideNote(s: SideBySide): string {
   return (
     `Ratio = this ${s.groupKind === 'run' ? 'run' : 'configuration'} / ${first}: above 1 is slower for p50 and p99, faster for ops/s. ` +
     `[${pct}% CI]: bootstrap confidence interval of the percentile ratio, resampled from the HDR histograms (an interval needs 10 samples per side for p50, 500 for p99); ` +
-    'an interval that excludes 1 is a significant difference. Throughput is one number per run, so its ratio has no interval.'
+    'an interval that excludes 1 is a significant difference. Throughput is one number per run, so its ratio has no interval.' +
+    (s.alone ? ` ${s.alone} cell${s.alone === 1 ? '' : 's'} measured in one configuration only (or in a configuration sharing no cell with another, such as a check's) ${s.alone === 1 ? 'is' : 'are'} not shown here.` : '')
   );
 }
 

@@ -9,9 +9,13 @@ import { sideBySide, sideCellsOfResults } from '../analyze/side-by-side.js';
 import { checksText, viewOfSummaryCheck } from './check-table.js';
 import { sideBySideNote, sideBySideText } from './side-by-side.js';
 
+export { configOrder } from '../analyze/side-by-side.js';
+
 export interface SummaryOptions {
   /** history.jsonl was written (`--history`): say where, and how to check it. */
   history?: boolean;
+  /** The run's configurations in the order it ran them: the first is the side-by-side reference. */
+  configs?: readonly string[];
 }
 
 const HEAD = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'regs', 'workers', 'workload', 'load', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
@@ -49,7 +53,7 @@ export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {
   ]);
   lines.push(`run ${r.runId}: ${rows.length} latency rows`);
   if (body.length) lines.push(pad([HEAD, ...body]));
-  const sbs = sideBySide(sideCellsOfResults(r));
+  const sbs = sideBySide(sideCellsOfResults(r), { order: o.configs ?? [] });
   if (sbs) lines.push('', `configurations side by side (ratio to ${sbs.groups[0]}):`, sideBySideText(sbs), sideBySideNote(sbs));
   lines.push(...storageLines(r));
   if (r.checks.length) lines.push('', ...checksText(r.checks.map(viewOfSummaryCheck)));
