@@ -38,8 +38,11 @@ export const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 /** Width a chart may take: the 1280 px window less the page's margins. */
 export const CHART_WIDTH = 1160;
 
-/** Longest axis or legend label, px; longer ones are cut with an ellipsis and get a title. */
-export const LABEL_LIMIT = 240;
+/**
+ * Longest axis or legend label, px; longer ones are cut with an ellipsis and get a title. Vega
+ * measures text without a canvas here, by its estimate of 0.8 em a character (textWidth).
+ */
+export const LABEL_LIMIT = 300;
 
 export const CONFIG = {
   font: FONT,
@@ -55,9 +58,12 @@ export const CONFIG = {
   title: { fontSize: 14, anchor: 'start', offset: 12 },
 } as const;
 
-/** Approximate width of a text at 11 px, px (DejaVu Sans averages about 6.6 px a character). */
+/**
+ * Width Vega gives a text at 11 px, px: without a canvas (server-side rendering) it estimates
+ * 0.8 em a character, which is also where it cuts a label at its limit.
+ */
 export function textWidth(s: string, fontPx = 11): number {
-  return Math.ceil(s.length * fontPx * 0.62);
+  return Math.ceil(s.length * fontPx * 0.8);
 }
 
 /** Width of a left axis showing these labels (cut at LABEL_LIMIT), with its title and ticks. */

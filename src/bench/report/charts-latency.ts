@@ -135,7 +135,7 @@ export function percentileBarsChart(data: ReportData): ChartSpec | null {
       height: { step: 9, for: 'offset' },
       mark: 'bar',
       encoding: {
-        y: { field: 'series', type: 'nominal', title: withConfig ? 'configuration and cell' : 'cell', sort: labels },
+        y: { field: 'series', type: 'nominal', title: null, sort: labels },
         yOffset: { field: 'metric', type: 'nominal', sort: ['p50', 'p99'] },
         x: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms)', stack: null },
         color: { field: 'metric', type: 'nominal', sort: ['p50', 'p99'], title: 'percentile', legend: bottomLegend('percentile', ['p50', 'p99']) },

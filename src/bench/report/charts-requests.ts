@@ -57,7 +57,7 @@ export function requestsChart(data: ReportData): ChartSpec | null {
       height: { step: 6, for: 'offset' },
       mark: 'bar',
       encoding: {
-        y: { field: 'series', type: 'nominal', title: withConfig ? 'configuration and cell' : 'cell', sort: labels },
+        y: { field: 'series', type: 'nominal', title: null, sort: labels },
         yOffset: { field: 'slot', type: 'ordinal' },
         x: { field: 'value', type: 'quantitative', title: 'requests per operation', stack: null },
         color: { field: 'replica', type: 'nominal', sort: replicas, scale: { scheme: scheme(replicas.length) }, legend: bottomLegend('replica', replicas) },
@@ -122,7 +122,7 @@ function costChart(rows: CsvRow[], cols: [string, string][], currency: string, p
       height: { step: 12, for: 'offset' },
       mark: 'bar',
       encoding: {
-        y: { field: 'series', type: 'nominal', title: withConfig ? 'configuration and cell' : 'cell', sort: labels },
+        y: { field: 'series', type: 'nominal', title: null, sort: labels },
         yOffset: { field: 'component', type: 'nominal', sort: cols.map((c) => c[1]) },
         x: { field: 'value', type: 'quantitative', title: unit, stack: null },
         color: { field: 'component', type: 'nominal', sort: cols.map((c) => c[1]), legend: bottomLegend('', cols.map((c) => c[1])) },
@@ -182,7 +182,7 @@ export function probeChart(data: ReportData): ChartSpec | null {
       height: { step: 9, for: 'offset' },
       mark: 'bar',
       encoding: {
-        y: { field: 'who', type: 'nominal', title: withConfig ? 'configuration / replica' : 'replica', sort: who },
+        y: { field: 'who', type: 'nominal', title: null, sort: who },
         yOffset: { field: 'size', type: 'nominal', sort: sizes },
         x: { field: 'value', type: 'quantitative', title: 'ms', stack: null },
         color: { field: 'size', type: 'nominal', sort: sizes, scale: { scheme: 'tableau10' }, legend: bottomLegend('value size', sizes) },

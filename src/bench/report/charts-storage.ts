@@ -51,7 +51,7 @@ export function storageChart(data: ReportData): ChartSpec | null {
       height: { step: 8, for: 'offset' },
       mark: 'bar',
       encoding: {
-        y: { field: 'series', type: 'nominal', title: withConfig ? 'configuration and cell' : 'cell', sort: labels },
+        y: { field: 'series', type: 'nominal', title: null, sort: labels },
         yOffset: { field: 'slot', type: 'ordinal' },
         x: { field: 'value', type: 'quantitative', title: null, stack: null },
         color: { field: 'replica', type: 'nominal', sort: replicas, scale: { scheme: scheme(replicas.length) }, legend: bottomLegend('replica', replicas) },

@@ -47,7 +47,9 @@ export function csvTable(rows: readonly CsvRow[], o: TableOptions): string {
   const head = cols.map((c) => `<th${rows.some((r) => isNumeric(r[c])) ? ' class="n"' : ''}>${breakable(c)}</th>`).join('');
   const body = rows.map((r) => `<tr>${cols.map((c) => `<td${isNumeric(r[c]) ? ' class="n"' : ''}>${escapeHtml(fmtCell(r[c]))}</td>`).join('')}</tr>`).join('\n');
   const same = constant.length ? `<p class="same">In every row: ${constant.map((c) => `${escapeHtml(c)} <b>${escapeHtml(rows[0]![c] === '' ? '(empty)' : rows[0]![c])}</b>`).join(', ')}.</p>` : '';
-  const table = `${same}<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  // many columns: a smaller type so the table fits the page
+  const cls = cols.length > 12 ? ' class="wide"' : '';
+  const table = `${same}<div class="table-wrap"><table${cls}><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
   const fold = o.fold ?? 40;
   if (rows.length > fold) return `<details class="table"><summary>${escapeHtml(o.caption)}: ${rows.length} rows (show)</summary>\n${table}\n</details>`;
   return `<div class="table"><p class="caption">${escapeHtml(o.caption)}</p>\n${table}</div>`;
@@ -120,10 +122,11 @@ p.headline { font-weight: bold; }
 .table-wrap { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-size: .82em; margin: .3em 0 1em; }
 th, td { border: 1px solid #ddd; padding: .2em .45em; text-align: left; vertical-align: top; overflow-wrap: break-word; }
-td { white-space: nowrap; }
+td { white-space: normal; overflow-wrap: break-word; }
 th.n, td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.n { white-space: nowrap; }
 th.group { text-align: center; background: #f4f7fb; }
+table.wide { font-size: .74em; } table.wide th, table.wide td { padding: .15em .3em; }
 td.sig { font-weight: bold; }
 table.checks { width: 100%; }
 table.checks td { white-space: normal; }
