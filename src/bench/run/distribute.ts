@@ -215,7 +215,8 @@ function mergePerSecond(out: CellOutcome, parts: readonly CellOutcome[]): void {
   out.loopStartEpochMs = t0;
   for (const p of started) {
     const shift = Math.round((p.loopStartEpochMs - t0) / 1000);
-    out.loopSpanMs = Math.max(out.loopSpanMs, shift * 1000 + p.loopSpanMs);
+    // to the part's real end, and at least to the end of its last (shifted) second
+    out.loopSpanMs = Math.max(out.loopSpanMs, p.loopStartEpochMs - t0 + p.loopSpanMs, shift * 1000 + p.loopSpanMs);
     for (const [k, b] of p.perSecond) {
       const x = parsePerSecondKey(k);
       const key = perSecondKey(x.second + shift, x.phase, x.op, x.valueBytes);
