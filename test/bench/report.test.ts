@@ -189,7 +189,7 @@ describe('report.html in headless Chromium', { timeout: 240_000 }, () => {
 describe('rkvs report (CLI)', { timeout: 120_000 }, () => {
   it('writes report.html; exits 2 on a directory that is not a report', async () => {
     const r = await exec(process.execPath, [BIN, 'report', dir, '--no-png']);
-    expect(r.stdout).toMatch(/wrote .*report.html \(10 charts\)/);
+    expect(r.stdout).toMatch(/wrote .*report.html \(10 charts\), .*report.md and 10 chart files/);
     const bad = await exec(process.execPath, [BIN, 'report', root]).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/has no latency.csv/);

@@ -51,6 +51,11 @@ export function checksHeadline(views: readonly CheckView[]): string {
   return parts.join('; ');
 }
 
+/** What the bound cell says when a check has none: a figure for information, or a check recorded before bounds were. */
+function noBound(v: CheckView): string {
+  return v.status === 'info' ? 'no bound: for information' : 'not recorded (a report written before checks kept their bound)';
+}
+
 /** Console lines: the headline, then by kind what the checks mean and each check with its value and bound. */
 export function checksText(views: readonly CheckView[]): string[] {
   if (!views.length) return [];
@@ -85,7 +90,7 @@ export function checksHtml(views: readonly CheckView[]): string {
   const groups = groupByMeaning(views).map(({ meaning, views: vs }) => {
     const rows = vs.map(
       (v) =>
-        `<tr class="${cls[v.status]}"><td class="status">${word[v.status]}</td><td>${esc(v.name)}</td><td>${esc(v.measured)}</td><td>${v.bound ? esc(v.bound) : '<span class="muted">no bound: for information</span>'}</td></tr>`,
+        `<tr class="${cls[v.status]}"><td class="status">${word[v.status]}</td><td>${esc(v.name)}</td><td>${esc(v.measured)}</td><td>${v.bound ? esc(v.bound) : `<span class="muted">${noBound(v)}</span>`}</td></tr>`,
     );
     const table = `<div class="table-wrap"><table class="checks"><thead><tr><th>result</th><th>check</th><th>measured</th><th>bound</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
     const head = `<b>${esc(checksHeadline(vs))}.</b> ${esc(meaning)}`;
@@ -102,7 +107,7 @@ export function checksMarkdown(views: readonly CheckView[]): string {
   const out = [`${checksHeadline(views)}.`];
   for (const { meaning, views: vs } of groupByMeaning(views)) {
     out.push('', `**${checksHeadline(vs)}.** ${meaning}`, '', '| result | check | measured | bound |', '|---|---|---|---|');
-    for (const v of vs) out.push(`| ${v.status === 'MISSES' ? '**misses**' : v.status} | ${cell(v.name)} | ${cell(v.measured)} | ${cell(v.bound || 'no bound')} |`);
+    for (const v of vs) out.push(`| ${v.status === 'MISSES' ? '**misses**' : v.status} | ${cell(v.name)} | ${cell(v.measured)} | ${cell(v.bound || noBound(v))} |`);
   }
   return out.join('\n') + '\n';
 }

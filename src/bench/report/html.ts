@@ -57,11 +57,18 @@ interface Rendered {
 /** The run in one line: suite, configurations, times, commit, machine. */
 function runLine(data: ReportData): string {
   const m = data.meta ?? {};
-  const configs = [...new Set(data.latency.map((r) => r.config))];
+  // the run's configurations in its order; the suite checks' own (latency-model, ...) named apart
+  const measured = [...new Set(data.latency.map((r) => r.config!))];
+  const ordered = configOrder(data.meta).filter((c) => measured.includes(c));
+  const configs = ordered.length ? ordered : measured;
+  const others = measured.filter((c) => !configs.includes(c));
   const secs = m.start && m.end ? (Date.parse(String(m.end)) - Date.parse(String(m.start))) / 1000 : NaN;
   const parts = [
     `suite <b>${escapeHtml(m.suite ?? data.latency[0]?.suite ?? '?')}</b>`,
-    configs.length ? `${configs.length} configuration${configs.length === 1 ? '' : 's'}: ${configs.map((c) => `<b>${escapeHtml(c)}</b>`).join(', ')}` : '',
+    configs.length
+      ? `${configs.length} configuration${configs.length === 1 ? '' : 's'}: ${configs.map((c) => `<b>${escapeHtml(c)}</b>`).join(', ')}` +
+        (others.length ? ` (and the checks' ${others.map((c) => `<b>${escapeHtml(c)}</b>`).join(', ')})` : '')
+      : '',
     m.start ? `${escapeHtml(m.start)}${Number.isFinite(secs) ? ` (${secs.toFixed(0)} s)` : ''}` : '',
     m.git_commit ? `commit <code>${escapeHtml(String(m.git_commit).slice(0, 12))}</code>` : '',
     m.node ? `node ${escapeHtml(m.node)}${m.host ? ` on ${escapeHtml(m.host)}` : ''}` : '',
