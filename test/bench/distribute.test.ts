@@ -224,6 +224,13 @@ describe('rkvs merge checks', () => {
       expect(Number(r.count)).toBe(perShard[0]! + perShard[1]!);
     }
     expect(m.meta.merged_from).toHaveLength(2);
+    // the per-second series of both shards on one time line: every measured operation once, from second 0
+    const seconds = m.results.perSecondRows();
+    for (const r of rows) {
+      const mine = seconds.filter((x) => x.variant === r.variant && x.op === r.op && x.clients === r.clients);
+      expect(mine.filter((x) => x.phase === 'measured').reduce((a, x) => a + Number(x.count) + Number(x.errors), 0)).toBe(Number(r.count) + Number(r.errors));
+      expect(Math.min(...mine.map((x) => Number(x.second)))).toBe(0);
+    }
   });
 
   async function tampered(name: string, edit: (meta: Record<string, unknown>) => void): Promise<string> {
