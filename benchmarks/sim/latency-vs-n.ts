@@ -8,7 +8,7 @@ import { floorTolerance, idealLatency } from '../../src/simulate/floor.js';
 import { round } from '../../src/simulate/report.js';
 import { runRealTimeValidation } from '../../src/simulate/realtime.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
-import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
+import { check, CHECK_MEANING, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
 
 const scenario: Scenario = {
   name: 'latency-vs-n',
@@ -45,9 +45,13 @@ const scenario: Scenario = {
             config, n, t, q, op, p50_ms: round(s.p50_ms), p99_ms: round(s.p99_ms), floor_p50_ms: round(ideal.p50), floor_p99_ms: round(ideal.p99),
             p50_over_floor: round(s.p50_ms / ideal.p50), p99_over_floor: round(s.p99_ms / ideal.p99),
           });
-          checks.push(check(`${config} ${op} p50 >= floor`, s.p50_ms >= ideal.p50 * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${ideal.p50.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`));
+          checks.push(check(`${config} ${op} p50 >= floor`, s.p50_ms >= ideal.p50 * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${ideal.p50.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`, {
+            measured: `p50 ${s.p50_ms.toFixed(2)} ms`,
+            bound: `>= floor p50 ${ideal.p50.toFixed(2)} ms, less ${(tol * 100).toFixed(0)}% sampling tolerance`,
+            meaning: CHECK_MEANING.floor,
+          }));
         }
-        checks.push(check(`${config} no errors`, res.errors.size === 0, `${res.errors.size} error kinds`));
+        checks.push(check(`${config} no errors`, res.errors.size === 0, `${res.errors.size} error kinds`, { measured: `${res.errors.size} error kinds`, bound: 'none', meaning: CHECK_MEANING.noErrors }));
         ctx.log(`${config}: done`);
       }
     }
@@ -62,8 +66,21 @@ const scenario: Scenario = {
       // slower depends on the machine's load (reported, bounded generously).
       // Sampling noise of the real side's p50 (its own random draws): about 1/sqrt(count) each way.
       const lower = Math.max(0.7, 1 - 2.5 / Math.sqrt(Math.max(1, v.real_count as number)));
-      checks.push(check(`real vs virtual ${v.op}: real p50 >= ${lower.toFixed(2)} x simulated`, ratio >= lower, `real/virtual p50 ratio ${ratio} (${v.real_count} real operations)`));
-      checks.push(check(`real vs virtual ${v.op}: real p50 <= 2.5 x simulated (load-sensitive)`, ratio <= 2.5, `real/virtual p50 ratio ${ratio}`));
+      const measured = `real/virtual p50 ratio ${ratio}`;
+      checks.push(
+        check(`real vs virtual ${v.op}: real p50 >= ${lower.toFixed(2)} x simulated`, ratio >= lower, `${measured} (${v.real_count} real operations)`, {
+          measured,
+          bound: `>= ${lower.toFixed(2)} (sampling noise of ${v.real_count} real operations)`,
+          meaning: CHECK_MEANING.realVsVirtual,
+        }),
+      );
+      checks.push(
+        check(`real vs virtual ${v.op}: real p50 <= 2.5 x simulated (load-sensitive)`, ratio <= 2.5, measured, {
+          measured,
+          bound: '<= 2.5 (real timers fire late on a loaded machine)',
+          meaning: CHECK_MEANING.realVsVirtual,
+        }),
+      );
     }
 
     const byN = (op: string) =>

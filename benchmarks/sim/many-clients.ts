@@ -6,7 +6,7 @@
  */
 import { round } from '../../src/simulate/report.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
-import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
+import { check, CHECK_MEANING, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
 
 /** Mean think time between a client's operations. */
 const THINK_MS = 1000;
@@ -72,7 +72,13 @@ const scenario: Scenario = {
         const cell = { config, variant: 'regular', schedule: 'fast', valueBytes, clients: clientsN, registers, replica: r.name, registersWritten: written.length };
         ctx.report.addOverhead({ ...cell, phase: 'peak', objects: Math.max(r.peakObjects, r.objects), storedBytes: Math.max(r.peakBytes, r.bytes) });
         ctx.report.addOverhead({ ...cell, phase: 'quiescent', objects: r.objects, storedBytes: r.bytes });
-        checks.push(check(`${config} ${r.name} quiescent copies = 2 per register`, r.objects === 2 * written.length, `${r.objects} objects for ${written.length} written registers`));
+        checks.push(
+          check(`${config} ${r.name} quiescent copies = 2 per register`, r.objects === 2 * written.length, `${r.objects} objects for ${written.length} written registers`, {
+            measured: `${r.objects} objects for ${written.length} registers`,
+            bound: `exactly ${2 * written.length} (2 per register)`,
+            meaning: CHECK_MEANING.quiescent,
+          }),
+        );
       }
       rows.push({
         config, clients: clientsN, ops: total, sim_seconds: round(simMs / 1000, 2), wall_seconds: round(wallMs / 1000, 2),
@@ -81,7 +87,7 @@ const scenario: Scenario = {
         max_concurrent_writes: cluster.maxConcurrentWrites, reads_needing_fallback_pct: round((100 * slowReads) / Math.max(1, reads.length), 2),
         peak_objects_per_replica: peak, residual_objects_after_burst: residual, registers_written: written.length, errors: errs,
       });
-      checks.push(check(`${config} no errors`, errs === 0, `${errs} failed operations`));
+      checks.push(check(`${config} no errors`, errs === 0, `${errs} failed operations`, { measured: `${errs} failed operations`, bound: 'none', meaning: CHECK_MEANING.noErrors }));
       ctx.log(`${config}: ${total} ops in ${round(simMs / 1000, 2)} simulated s, ${round(wallMs / 1000, 2)} wall s`);
     }
     for (const r of rows) ctx.report.summary.push(r);

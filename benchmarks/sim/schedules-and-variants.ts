@@ -10,7 +10,7 @@ import { computeCosts, describePrices } from '../../src/bench/analyze/cost.js';
 import { DEFAULT_PRICES } from '../../src/bench/config/prices.js';
 import type { ReplicaCounters } from '../../src/simulate/replica.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
-import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
+import { check, CHECK_MEANING, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
 import type { Schedule, Variant } from '../../src/simulate/register.js';
 
 /** Request cost per million operations (price table of src/bench/prices.ts) from per-replica requests per operation. */
@@ -71,8 +71,12 @@ const scenario: Scenario = {
             bytes_up_per_op: round(sum((c) => c.bytesUp), 0), bytes_down_per_op: round(sum((c) => c.bytesDown), 0),
             usd_per_million_ops: round(costPerMillion(names, per).cost, 2),
           });
-          checks.push(check(`${schedule}/${variant} ${op} p50 >= floor`, s.p50_ms >= floor * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${floor.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`));
-          checks.push(check(`${schedule}/${variant} ${op} no errors`, res.errors.size === 0, `${res.errors.size} error kinds`));
+          checks.push(check(`${schedule}/${variant} ${op} p50 >= floor`, s.p50_ms >= floor * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${floor.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`, {
+            measured: `p50 ${s.p50_ms.toFixed(2)} ms`,
+            bound: `>= floor p50 ${floor.toFixed(2)} ms, less ${(tol * 100).toFixed(0)}% sampling tolerance`,
+            meaning: CHECK_MEANING.floor,
+          }));
+          checks.push(check(`${schedule}/${variant} ${op} no errors`, res.errors.size === 0, `${res.errors.size} error kinds`, { measured: `${res.errors.size} error kinds`, bound: 'none', meaning: CHECK_MEANING.noErrors }));
         }
         ctx.log(`${schedule}/${variant}: done`);
       }

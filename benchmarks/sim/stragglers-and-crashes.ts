@@ -8,7 +8,7 @@ import { floorTolerance, idealLatency } from '../../src/simulate/floor.js';
 import { round } from '../../src/simulate/report.js';
 import type { ReplicaFaults } from '../../src/simulate/replica.js';
 import { Cluster, createClients, latencies, runWorkload } from '../../src/simulate/run.js';
-import { check, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
+import { check, CHECK_MEANING, type Scenario, type ScenarioCheck } from '../../src/simulate/scenario.js';
 import { distributionFor, distributionMedian } from '../../src/simulate/models.js';
 
 /** p50 must stay within this factor of the floor of the faulty cluster (the q-th fastest live replica). */
@@ -71,12 +71,20 @@ const scenario: Scenario = {
           config, case: c.name, op, p50_ms: round(s.p50_ms), p99_ms: round(s.p99_ms), floor_p50_ms: round(floor),
           p50_over_floor: round(s.p50_ms / floor), p50_over_healthy: round(s.p50_ms / healthyP50[op]), errors: errs,
         });
-        checks.push(check(`${config} ${op} p50 >= floor`, s.p50_ms >= floor * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${floor.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`));
+        checks.push(check(`${config} ${op} p50 >= floor`, s.p50_ms >= floor * (1 - tol), `p50 ${s.p50_ms.toFixed(2)} ms, floor p50 ${floor.toFixed(2)} ms (sampling tolerance ${(tol * 100).toFixed(0)}%)`, {
+            measured: `p50 ${s.p50_ms.toFixed(2)} ms`,
+            bound: `>= floor p50 ${floor.toFixed(2)} ms, less ${(tol * 100).toFixed(0)}% sampling tolerance`,
+            meaning: CHECK_MEANING.floor,
+          }));
         checks.push(
-          check(`${config} ${op} p50 stays at the q-th fastest`, s.p50_ms <= floor * STAYS_AT_FLOOR_FACTOR, `p50 ${s.p50_ms.toFixed(2)} ms <= ${STAYS_AT_FLOOR_FACTOR} x floor ${floor.toFixed(2)} ms`),
+          check(`${config} ${op} p50 stays at the q-th fastest`, s.p50_ms <= floor * STAYS_AT_FLOOR_FACTOR, `p50 ${s.p50_ms.toFixed(2)} ms <= ${STAYS_AT_FLOOR_FACTOR} x floor ${floor.toFixed(2)} ms`, {
+            measured: `p50 ${s.p50_ms.toFixed(2)} ms`,
+            bound: `<= ${STAYS_AT_FLOOR_FACTOR} x floor ${floor.toFixed(2)} ms = ${(STAYS_AT_FLOOR_FACTOR * floor).toFixed(2)} ms`,
+            meaning: CHECK_MEANING.staysAtFloor,
+          }),
         );
       }
-      checks.push(check(`${config} no errors`, errs === 0, `${errs} failed operations`));
+      checks.push(check(`${config} no errors`, errs === 0, `${errs} failed operations`, { measured: `${errs} failed operations`, bound: 'none', meaning: CHECK_MEANING.noErrors }));
       ctx.log(`${config}: done`);
     }
     for (const r of rows) ctx.report.summary.push(r);

@@ -139,7 +139,7 @@ export function registerBench(program: Command): void {
         configurations = [memoryConfiguration({ ...suite.defaultConfig.memory })];
       }
 
-      const [{ runBench }, { createProgress, progressMode }, { summaryTable }] = await Promise.all([
+      const [{ runBench }, { createProgress, progressMode }, { summaryTable, configOrder }] = await Promise.all([
         import('../bench/pipeline.js'),
         import('../bench/run/progress.js'),
         import('../bench/report/table.js'),
@@ -180,7 +180,7 @@ export function registerBench(program: Command): void {
           syncTimeoutS,
           yes: flags.yes ?? false,
         });
-        process.stdout.write(summaryTable(outcome.results, outcome.dir));
+        process.stdout.write(summaryTable(outcome.results, outcome.dir, { history: flags.history ?? false, configs: configOrder(outcome.meta) }));
         if (outcome.interrupted) throw new ExitCode(130, `rkvs: interrupted; partial results written to ${outcome.dir}`);
         if (outcome.failures.length)
           throw new ExitCode(1, `rkvs: ${outcome.failures[0]}${outcome.failures.length > 1 ? ` (and ${outcome.failures.length - 1} more)` : ''}; results measured so far are in ${outcome.dir}`);

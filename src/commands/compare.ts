@@ -60,7 +60,7 @@ export function registerCompare(program: Command): void {
       const result = await compareDirs(baseline, current, opts);
       const table = formatCompareTable(result);
       if (flags.quiet) process.stdout.write(table.slice(table.indexOf('\n\n') + 2));
-      else process.stdout.write(table);
+      else process.stdout.write(`${table}\n${(await import('../bench/report/side-by-side.js')).compareSideBySideText(result)}`);
 
       const md = compareMarkdown(result);
       if (flags.markdown) {

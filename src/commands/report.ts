@@ -22,6 +22,6 @@ export function registerReport(program: Command): void {
       // the charting stack (vega, vega-lite, resvg) loads only here
       const { writeHtmlReport } = await import('../bench/report/html.js');
       const r = await writeHtmlReport(dir, { out: flags.out, pngFiles: flags.png, svgFiles: flags.svg });
-      process.stdout.write(`wrote ${r.file} (${r.charts.length} charts)${r.chartFiles.length ? ` and ${r.chartFiles.length} chart files in ${dir}/charts` : ''}\n`);
+      process.stdout.write(`wrote ${r.file} (${r.charts.length} charts)${r.markdown ? `, ${r.markdown}` : ''}${r.chartFiles.length ? ` and ${r.chartFiles.length} chart files in ${dir}/charts` : ''}\n`);
     });
 }

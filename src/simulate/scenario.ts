@@ -30,6 +30,12 @@ export interface ScenarioCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** The measured value, in words and units (the report's checks table). */
+  measured?: string;
+  /** What it is held against. */
+  bound?: string;
+  /** One sentence on what it means for the reader. */
+  meaning?: string;
 }
 
 export interface ScenarioResult {
@@ -49,7 +55,18 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
-/** Helper to build a check. */
-export function check(name: string, ok: boolean, detail: string): ScenarioCheck {
-  return { name, ok, detail };
+/** Helper to build a check; `shown` gives the report its measured value, bound and meaning. */
+export function check(name: string, ok: boolean, detail: string, shown: Pick<ScenarioCheck, 'measured' | 'bound' | 'meaning'> = {}): ScenarioCheck {
+  return { name, ok, detail, ...shown };
 }
+
+/** What the scenarios' recurring checks mean, one sentence each (the report's checks table). */
+export const CHECK_MEANING = {
+  floor: 'No operation can beat the ideal one that does exactly its rounds on the same replicas; a p50 below that floor would mean the simulation skipped work.',
+  noErrors: 'Every operation returned a result: the faults of the scenario stay within what the register tolerates.',
+  quiescent: 'Once the writes have settled, each replica keeps the eternal key and the newest temporary key of a register, nothing more: garbage collection leaves no leak.',
+  overlap:
+    'At every moment a replica holds at most 2 copies more than the writes overlapping then (SPEC §6), temporary keys that land late (lingering puts) set aside; above the point-contention bound c + 2 is allowed.',
+  staysAtFloor: 'Slow or crashed replicas within t do not slow the register down: its latency follows the q-th fastest replica, not the slowest.',
+  realVsVirtual: 'The simulator agrees with the same workload run on real timers: its latencies can be trusted at scales that cannot be run for real.',
+} as const;

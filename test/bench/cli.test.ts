@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, chmod, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, parseHistory, partitionByRegister } from '../../src/check/index.js';
-import { LATENCY_COLUMNS, OVERHEAD_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS } from '../../src/bench/report/csv.js';
+import { LATENCY_COLUMNS, OVERHEAD_COLUMNS, PER_SECOND_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS } from '../../src/bench/report/csv.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,13 +50,28 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
   it('exits 0, prints the summary and plain progress lines (not a TTY)', () => {
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/config\s+variant\s+schedule\s+op/);
-    expect(out.stdout).toMatch(/ok +copies per register at quiescence, one client: 2\.00 at every replica/);
-    expect(out.stderr).toMatch(/\[1\/5\] memory raw mixed 256B 2c: \d+ ok/);
+    expect(out.stdout).toMatch(/holds +copies per register at quiescence, one client: 2\.00 at every replica; bound exactly 2\.00/);
+    expect(out.stdout).toMatch(/^checks: \d+ of \d+ checks? holds?/m);
+    expect(out.stderr).toMatch(/\[1\/5\] memory raw mixed 256B 2c: \d+ ok, .* \(run: cells 1\/\d+, \d+ s elapsed, about \d+ s left\)/);
+    // --history: the summary says where the history is and how to check it
+    expect(out.stdout).toContain(`history: ${path.join(dir, 'history.jsonl')} (`);
+    expect(out.stdout).toContain(`rkvs check ${path.join(dir, 'history.jsonl')}`);
+  });
+
+  it('writes per-second.csv whose measured seconds add up to latency.csv', async () => {
+    const ps = await readFile(path.join(dir, 'per-second.csv'), 'utf8');
+    expect(header(ps)).toBe(PER_SECOND_COLUMNS.join(','));
+    const key = (r: string[]) => r.slice(1, 12).join(',');
+    const sums = new Map<string, number>();
+    for (const r of rows(ps)) if (r[14] === 'measured') sums.set(key(r), (sums.get(key(r)) ?? 0) + Number(r[17]) + Number(r[18]));
+    const lr = rows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
+    for (const r of lr) expect(sums.get(r.slice(2, 13).join(',')), r.join(',')).toBe(Number(r[13]) + Number(r[14]));
+    expect(existsSync(path.join(dir, 'report.md'))).toBe(true);
   });
 
   it('writes report.html with its charts and a cost.csv whose memory replicas cost nothing', async () => {
     const html = await readFile(path.join(dir, 'report.html'), 'utf8');
-    expect(html).toMatch(/<title>rkvs report \d{8}-\d{6}-quick<\/title>/);
+    expect(html).toMatch(/<title>robust-kvs benchmark report \d{8}-\d{6}-quick<\/title>/);
     expect(html).toContain('cost.csv');
     const charts = await readdir(path.join(dir, 'charts'));
     expect(charts.some((f) => f.endsWith('.svg'))).toBe(true);

@@ -13,7 +13,7 @@ import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, rec
 import { checkShards, mergeShards, readShardDir } from '../../src/bench/analyze/merge.js';
 import { runBench } from '../../src/bench/pipeline.js';
 import { createProgress } from '../../src/bench/run/progress.js';
-import type { CellOutcome } from '../../src/bench/run/runner.js';
+import { perSecondKey, type CellOutcome } from '../../src/bench/run/runner.js';
 import { checkRunId, resolveShard } from '../../src/bench/run/shard.js';
 import { parseSuite } from '../../src/bench/config/suite.js';
 import { workloadSchema } from '../../src/bench/config/workload.js';
@@ -57,6 +57,11 @@ describe('merged histograms equal the histogram of the union of the samples', ()
   });
 
   it('mergeOutcomes adds histograms and counters and takes the union of the windows', () => {
+    const histOf = (xs: number[]) => {
+      const h = createHistogram();
+      for (const x of xs) recordMs(h, x);
+      return h;
+    };
     const mk = (start: number, len: number, samples: number[], op: 'write' | 'read'): CellOutcome => {
       const h = createHistogram();
       for (const s of samples) recordMs(h, s);
@@ -73,6 +78,12 @@ describe('merged histograms equal the histogram of the union of the samples', ()
         startEpochMs: start,
         endEpochMs: start + len,
         interrupted: false,
+        perSecond: new Map([
+          [perSecondKey(0, 'warmup', op, 1024), { ok: histOf([9]), errors: 0 }],
+          [perSecondKey(0, 'measured', op, 1024), { ok: histOf(samples), errors: 1 }],
+        ]),
+        loopStartEpochMs: start,
+        loopSpanMs: len,
       };
     };
     const a = mk(1_000_000, 500, [1, 2, 3], 'write');
@@ -87,6 +98,16 @@ describe('merged histograms equal the histogram of the union of the samples', ()
     expect(m.startEpochMs).toBe(1_000_000);
     expect(m.endEpochMs).toBe(1_000_800);
     expect(m.endMs - m.startMs).toBe(800);
+    // per second: parts aligned on the earliest start (b and c started within half a second: same second)
+    expect(m.loopStartEpochMs).toBe(1_000_000);
+    expect(m.perSecond.get(perSecondKey(0, 'measured', 'write', 1024))?.ok.totalCount).toBe(5);
+    expect(m.perSecond.get(perSecondKey(0, 'measured', 'write', 1024))?.errors).toBe(2);
+    expect(m.perSecond.get(perSecondKey(0, 'warmup', 'read', 1024))?.ok.totalCount).toBe(1);
+    expect(m.loopSpanMs).toBe(800);
+    // a part that started 1.6 s later lands two seconds further on
+    const late = mergeOutcomes([a, mk(1_001_600, 300, [8], 'write')]);
+    expect(late.perSecond.get(perSecondKey(2, 'measured', 'write', 1024))?.ok.totalCount).toBe(1);
+    expect(late.loopSpanMs).toBe(2300);
   });
 });
 
@@ -203,6 +224,13 @@ describe('rkvs merge checks', () => {
       expect(Number(r.count)).toBe(perShard[0]! + perShard[1]!);
     }
     expect(m.meta.merged_from).toHaveLength(2);
+    // the per-second series of both shards on one time line: every measured operation once, from second 0
+    const seconds = m.results.perSecondRows();
+    for (const r of rows) {
+      const mine = seconds.filter((x) => x.variant === r.variant && x.op === r.op && x.clients === r.clients);
+      expect(mine.filter((x) => x.phase === 'measured').reduce((a, x) => a + Number(x.count) + Number(x.errors), 0)).toBe(Number(r.count) + Number(r.errors));
+      expect(Math.min(...mine.map((x) => Number(x.second)))).toBe(0);
+    }
   });
 
   async function tampered(name: string, edit: (meta: Record<string, unknown>) => void): Promise<string> {

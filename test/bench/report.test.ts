@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../../src/bench/report/html.js';
-import { demoReport, writeSyntheticReport } from '../../src/bench/report/synthetic.js';
+import { writeRichReport } from './report-fixture.js';
+import { LAYOUT_CHECK } from './report-layout.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const exec = promisify(execFile);
@@ -21,13 +22,7 @@ let charts: string[];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rkvs-report-'));
-  const spec = demoReport({ seed: SEED, samples: 1500 });
-  spec.cost = [
-    { config: 'emulators', variant: 'atomic', op: 'put', usd_per_million_ops: 21.5, usd_per_gb_month: 0.07 },
-    { config: 'emulators', variant: 'regular', op: 'put', usd_per_million_ops: 15.2, usd_per_gb_month: 0.07 },
-    { config: 'emulators', variant: 'atomic', op: 'get', usd_per_million_ops: 4.1, usd_per_gb_month: 0.07 },
-  ];
-  dir = await writeSyntheticReport(join(root, 'run'), spec);
+  dir = await writeRichReport(join(root, 'run'), SEED);
   charts = (await writeHtmlReport(dir)).charts;
 });
 
@@ -39,11 +34,15 @@ describe('writeHtmlReport', () => {
   it('draws every chart and writes SVG and PNG files of each', async () => {
     expect(charts).toEqual([
       'latency-percentiles-emulators',
-      'latency-percentiles-latency-model',
+      'latency-percentiles-cloud-3',
       'latency-p50-p99',
-      'storage-overhead',
+      'throughput-vs-clients',
+      'over-time-emulators',
+      'storage',
       'requests-per-op',
       'cost-per-op',
+      'cost-storage',
+      'probe-latency',
     ]);
     const files = await readdir(join(dir, 'charts'));
     for (const c of charts) {
@@ -59,8 +58,24 @@ describe('writeHtmlReport', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);
-    expect(html).toContain('20260101-000000-synthetic');
-    expect(html).toContain('usd_per_million_ops');
+    expect(html).toContain('20260101-000000-rich');
+    expect(html).toContain('cost_<wbr>per_<wbr>million_<wbr>ops');
+  });
+  it('puts the checks first, each with its measured value, bound, result and meaning', async () => {
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    const sections = [...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(sections.slice(0, 3)).toEqual(['checks', 'side-by-side', 'latency']);
+    expect(html).toContain('1 of 2 checks hold, 1 misses; 1 figure for information (no bound)');
+    expect(html).toMatch(/<tr class="miss"><td class="status">misses<\/td><td>latency model regular\/fast read<\/td><td>p50 1.30 ms \(\+30.0%\)<\/td><td>1.00 rounds x 1 ms = 1.0 ms, within 10%<\/td>/);
+    expect(html).toContain('A write takes the rounds the protocol prescribes.');
+    expect(html).toContain('no bound: for information');
+  });
+  it('writes report.md with the checks and the configurations side by side', async () => {
+    const md = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('### Checks');
+    expect(md).toContain('| **misses** | latency model regular/fast read |');
+    expect(md).toContain('### Configurations side by side');
+    expect(md).toMatch(/\| variant \| schedule \| op \| bytes \| clients \| emulators p50 ms \|/);
   });
   it('rejects a directory that is not a report', async () => {
     await expect(writeHtmlReport(join(root, 'missing'))).rejects.toThrow(/does not exist; pass a directory written by rkvs bench/);
@@ -77,7 +92,7 @@ interface ChartFound {
 }
 
 /** Opens an HTML file in headless Chromium (offline), returns what every chart figure holds and any problems. */
-async function openInChromium(file: string, screenshot?: string): Promise<{ found: ChartFound[]; problems: string[]; network: string[] }> {
+async function openInChromium(file: string, screenshot?: string): Promise<{ found: ChartFound[]; problems: string[]; network: string[]; layout: string[] }> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH)`);
   }
@@ -85,6 +100,7 @@ async function openInChromium(file: string, screenshot?: string): Promise<{ foun
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    viewport: { width: 1280, height: 900 },
     args: [
       '--headless',
       '--no-sandbox',
@@ -127,8 +143,9 @@ async function openInChromium(file: string, screenshot?: string): Promise<{ foun
         };
       }),
     );
+    const layout = (await page.evaluate(LAYOUT_CHECK)) as string[];
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    return { found, problems, network };
+    return { found, problems, network, layout };
   } finally {
     await context.close();
     await rm(profile, { recursive: true, force: true });
@@ -146,31 +163,33 @@ function expectChartsDrawn(found: ChartFound[], names: string[]): void {
   }
 }
 
-describe('report.html in headless Chromium', () => {
+describe('report.html in headless Chromium', { timeout: 240_000 }, () => {
   it('renders every chart with marks, no console errors and no network request', async () => {
-    const { found, problems, network } = await openInChromium(join(dir, 'report.html'), join(dir, 'screenshot.png'));
+    const { found, problems, network, layout } = await openInChromium(join(dir, 'report.html'), join(dir, 'screenshot.png'));
     expectChartsDrawn(found, charts);
     expect(problems).toEqual([]);
     expect(network).toEqual([]);
+    expect(layout, `layout at 1280 px (seed ${SEED}; screenshot ${join(dir, 'screenshot.png')})`).toEqual([]);
   });
   it('the report of the checked-in baseline (a default-suite run) shows every chart offline', async () => {
     const baseline = join(import.meta.dirname, '..', '..', 'reports', 'baseline');
     const out = join(root, 'baseline-report.html');
     const r = await writeHtmlReport(baseline, { out, svgFiles: false, pngFiles: false });
     expect(r.charts).toContain('latency-percentiles-emulators');
-    expect(r.charts).toContain('storage-overhead');
+    expect(r.charts).toContain('storage');
     expect(r.charts).toContain('requests-per-op');
-    const { found, problems, network } = await openInChromium(out);
+    const { found, problems, network, layout } = await openInChromium(out);
     expectChartsDrawn(found, r.charts);
     expect(problems).toEqual([]);
     expect(network).toEqual([]);
+    expect(layout).toEqual([]);
   });
 });
 
-describe('rkvs report (CLI)', () => {
+describe('rkvs report (CLI)', { timeout: 120_000 }, () => {
   it('writes report.html; exits 2 on a directory that is not a report', async () => {
     const r = await exec(process.execPath, [BIN, 'report', dir, '--no-png']);
-    expect(r.stdout).toMatch(/wrote .*report.html \(6 charts\)/);
+    expect(r.stdout).toMatch(/wrote .*report.html \(10 charts\), .*report.md and 10 chart files/);
     const bad = await exec(process.execPath, [BIN, 'report', root]).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/has no latency.csv/);

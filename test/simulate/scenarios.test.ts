@@ -37,6 +37,8 @@ describe('simulation scenarios (--small)', () => {
       const failed = res.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
       expect(failed, `seed ${SEED}; replay: rkvs simulate ${scenario.name} --small --seed ${SEED}`).toEqual([]);
       expect(res.checks.length).toBeGreaterThan(3);
+      // the report's checks table shows each check's measured value, bound and meaning
+      for (const c of res.checks) expect([c.measured, c.bound, c.meaning].every((x) => typeof x === 'string' && x.length > 0), c.name).toBe(true);
       expect(res.headline.length).toBeGreaterThan(0);
       expect(header(await readFile(join(dir, 'latency.csv'), 'utf8'))).toEqual([...LATENCY_COLUMNS]);
       expect(header(await readFile(join(dir, 'overhead.csv'), 'utf8'))).toEqual([...OVERHEAD_COLUMNS]);
@@ -60,6 +62,28 @@ describe('simulation scenarios (--small)', () => {
     const ts = await readFile(join(dir, 'timeseries.csv'), 'utf8');
     expect(header(ts)).toEqual(['run_id', 'config', 'time_ms', 'replica', 'objects', 'stored_bytes', 'concurrent_writes', 'bound']);
     expect(ts.trim().split('\n').length).toBeGreaterThan(10);
+  });
+
+  it("space-vs-contention's report draws copies over time and the headline, its checks first", async () => {
+    const dir = await tmp();
+    await runScenario(findScenario('space-vs-contention')!, { seed: SEED, small: true, out: dir, html: true });
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('data-chart="copies-over-time"');
+    expect(html).toContain('data-chart="copies-headline"');
+    expect([...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1])[0]).toBe('checks');
+    expect(html).toContain('overlap contention + 2');
+    expect(html).not.toMatch(/No overhead\.csv/);
+  });
+
+  it('a scenario that measures no storage: its header-only overhead.csv is listed as such and draws nothing', async () => {
+    const dir = await tmp();
+    await runScenario(findScenario('schedules-and-variants')!, { seed: SEED, small: true, out: dir, html: true });
+    expect((await readFile(join(dir, 'overhead.csv'), 'utf8')).trim().split('\n')).toHaveLength(1);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<code>overhead.csv</code></td><td class="n">no rows (header only)</td>');
+    expect(html).not.toMatch(/No overhead\.csv/);
+    expect(html).not.toContain('<section id="storage">');
+    expect(html).toMatch(/data-chart="latency-percentiles/);
   });
 
   it('virtual-time scenarios are deterministic for a seed', async () => {

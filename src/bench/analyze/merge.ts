@@ -25,7 +25,7 @@ import { ConfigError, describeCause } from '../../errors.js';
 import { cellId, cellKeyString, cellOf, type CellKey } from '../config/cell.js';
 import type { RunMeta } from '../record/meta.js';
 import { checkReportFormat } from '../record/read.js';
-import { BenchResults, type CountersFile, type HistogramLine, type SeriesRecord, type SummaryCheck } from '../record/results.js';
+import { BenchResults, type CountersFile, type HistogramLine, type SecondEntry, type SeriesRecord, type SummaryCheck } from '../record/results.js';
 import { REPORT_FORMAT } from '../record/schema.js';
 import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
 import type { ClockOffset } from '../run/clock.js';
@@ -188,7 +188,7 @@ export function mergeShards(shards: readonly ShardDir[], o: { maxSkewMs?: number
   const starts = mergeSeries(sorted, results, offsets);
   const { maxSkewMs, warning } = startSkew(starts, maxSkew);
   if (warning) warnings.push(warning);
-  mergeCounters(sorted, results);
+  mergeCounters(sorted, results, offsets);
   const history = mergeHistory(sorted, clocks, warnings);
   const meta = mergedMeta(sorted, results, maxSkewMs);
   if (measured) meta.clock_offsets = clocks.map((c) => ({ ...c, max_skew_ms: maxSkew }));
@@ -297,8 +297,29 @@ function startSkew(cellStarts: Map<string, CellStarts>, maxSkew: number): { maxS
   };
 }
 
-/** Adds the shards' errors, requests, storage and quiescent copies, failures and checks. */
-function mergeCounters(sorted: readonly ShardDir[], results: BenchResults): void {
+/**
+ * The shards' per-second series on one time line per cell and repetition: each shard's seconds count
+ * from its own loop start, so they are shifted (to the nearest second) by that start's distance, on
+ * the reference clock, from the earliest shard's; start_ms is put on the reference clock.
+ */
+function alignSeconds(sorted: readonly ShardDir[], offsets: ReadonlyMap<number, number>): SecondEntry[] {
+  const entries = sorted.flatMap((s) => {
+    const off = offsets.get(s.meta.shard!.index) ?? 0;
+    return (s.counters.per_second ?? []).map(({ encoded, ...x }) => ({ shard: s.meta.shard!.index, loop: x.start_ms - off - x.second * 1000, e: { ...x, ok: decodeHistogram(encoded) } }));
+  });
+  const series = (x: (typeof entries)[number]) => [x.e.cell_id ?? '', cellId(x.e), x.e.repeat].join('\u0000');
+  const t0 = new Map<string, number>();
+  for (const x of entries) t0.set(series(x), Math.min(t0.get(series(x)) ?? Infinity, x.loop));
+  return entries.map((x) => {
+    const start = t0.get(series(x))!;
+    const second = x.e.second + Math.round((x.loop - start) / 1000);
+    return { ...x.e, second, start_ms: Math.round(start + second * 1000) };
+  });
+}
+
+/** Adds the shards' errors, requests, storage and quiescent copies, per-second series, failures and checks. */
+function mergeCounters(sorted: readonly ShardDir[], results: BenchResults, offsets: ReadonlyMap<number, number>): void {
+  for (const e of alignSeconds(sorted, offsets)) results.addSecond(e);
   for (const s of sorted) {
     const c = s.counters;
     for (const { kind, count, ...key } of c.errors ?? []) results.addError(key, kind, count);

@@ -46,6 +46,15 @@ export interface ReportData {
   requests: CsvRow[];
   errors: CsvRow[];
   cost: CsvRow[];
+  /** per-second.csv: latency and throughput of every second of every cell (empty when absent). */
+  perSecond: CsvRow[];
+  /** probe.csv (`rkvs probe --dir`): raw call latency of each replica (empty when absent). */
+  probe: CsvRow[];
+  /** A simulation's timeseries.csv (replica objects over time) and summary.csv (its headline table). */
+  timeseries: CsvRow[];
+  summary: CsvRow[];
+  /** The CSV files the directory holds (a file with a header and no row is present, with no rows). */
+  present: ReadonlySet<string>;
   meta: Record<string, unknown> | null;
   /** Cells from histograms.jsonl, by `cellId` of their key; empty when the file is missing. */
   cells: Map<string, CellSamples>;
@@ -61,7 +70,8 @@ export function parseCsv(text: string, file: string): CsvRow[] {
   }
 }
 
-async function readCsvIfExists(dir: string, name: string): Promise<CsvRow[]> {
+/** The rows of `dir/name`, none when the file does not exist. */
+export async function readCsvIfExists(dir: string, name: string): Promise<CsvRow[]> {
   const file = join(dir, name);
   if (!existsSync(file)) return [];
   return parseCsv(await readFile(file, 'utf8'), file);
@@ -204,9 +214,8 @@ export async function readReportDir(dir: string, what = 'report directory'): Pro
   }
   const meta = await readMeta(dir);
   checkReportFormat(dir, meta, await csvHeader(join(dir, 'latency.csv')), what);
-  const [latency, overhead, requests, errors, cost] = await Promise.all(
-    ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'cost.csv'].map((f) => readCsvIfExists(dir, f)),
-  );
+  const names = ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'cost.csv', 'per-second.csv', 'probe.csv', 'timeseries.csv', 'summary.csv'];
+  const [latency, overhead, requests, errors, cost, perSecond, probe, timeseries, summary] = await Promise.all(names.map((f) => readCsvIfExists(dir, f)));
   latency!.forEach((r, i) => cellKeyOf(r, `${join(dir, 'latency.csv')} row ${i + 1}`));
   const hFile = join(dir, 'histograms.jsonl');
   const hasHistograms = existsSync(hFile);
@@ -218,6 +227,11 @@ export async function readReportDir(dir: string, what = 'report directory'): Pro
     requests: requests!,
     errors: errors!,
     cost: cost!,
+    perSecond: perSecond!,
+    probe: probe!,
+    timeseries: timeseries!,
+    summary: summary!,
+    present: new Set(names.filter((f) => existsSync(join(dir, f)))),
     meta,
     cells,
     hasHistograms,

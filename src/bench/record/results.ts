@@ -7,8 +7,8 @@ import { cellId, cellOf, type Cell, type CellKey } from '../config/cell.js';
 import { addCounts, emptyCounts, type RequestCounts } from '../run/counting.js';
 import { encodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
 import type { CellMeasurement, MeasuredWindow, StorageMeasurement } from '../run/measurement.js';
-import { REPORT_FORMAT, type ErrorsRow, type LatencyRow, type OverheadRow, type RequestsRow } from './schema.js';
-import { errorRows, latencyRows, overheadRows, requestRows, sortedCells } from './rows.js';
+import { REPORT_FORMAT, type ErrorsRow, type LatencyRow, type OverheadRow, type PerSecondRow, type RequestsRow } from './schema.js';
+import { errorRows, latencyRows, overheadRows, perSecondRows, requestRows, sortedCells } from './rows.js';
 
 export type { CellKey };
 
@@ -70,11 +70,38 @@ export interface ErrorsEntry extends CellKey {
   count: number;
 }
 
-/** Extra figures printed in the summary. */
+/** One second of one operation of one repetition of a cell (per-second.csv, counters.json). */
+export interface SecondEntry extends CellKey {
+  repeat: number;
+  cell_id?: string;
+  second: number;
+  phase: 'warmup' | 'measured';
+  /** Wall clock of the start of the second (ms since the epoch). */
+  start_ms: number;
+  span_ms: number;
+  ok: Histogram;
+  errors: number;
+}
+
+/** A `SecondEntry` as kept in counters.json: its histogram encoded (microseconds). */
+export interface SecondRecord extends Omit<SecondEntry, 'ok'> {
+  encoded: string;
+}
+
+/**
+ * A figure of the run checked against what it should be: the summary's checks, shown at the top
+ * of the report. `pass` null: a figure for information, with no bound to hold.
+ */
 export interface SummaryCheck {
   name: string;
   detail: string;
   pass: boolean | null;
+  /** The measured value, in words and units (`p50 2.04 ms`). */
+  measured?: string;
+  /** What it is held against (`2 rounds x 1 ms = 2.0 ms, within 10%`); absent for information. */
+  bound?: string;
+  /** One sentence on what it means for the reader. */
+  meaning?: string;
 }
 
 /** counters.json: the exact counters behind the CSV files, what `rkvs merge` adds up. */
@@ -86,6 +113,8 @@ export interface CountersFile {
   storage: StorageEntry[];
   quiescent: QuiescentEntry[];
   cells_measured: number;
+  /** The per-second series (absent in reports written before they were recorded). */
+  per_second?: SecondRecord[];
 }
 
 const copiesPerRegister = (e: StorageEntry) => (e.registers_written > 0 ? e.quiescent.objects / e.registers_written : 0);
@@ -109,6 +138,7 @@ export class BenchResults {
   cellsMeasured = 0;
   /** History lines (`--history`), in the order the cells ran. */
   readonly history: string[] = [];
+  private readonly seconds = new Map<string, SecondEntry>();
 
   constructor(
     readonly runId: string,
@@ -129,7 +159,30 @@ export class BenchResults {
       this.quiescent.push({ ...cellOf(m.cell), cell_id: m.cellId, copies });
     }
     this.history.push(...m.history);
+    for (const x of m.perSecond ?? [])
+      this.addSecond({ ...x.key, repeat: m.repeat, cell_id: m.cellId, second: x.second, phase: x.phase, start_ms: x.startEpochMs, span_ms: x.spanMs, ok: x.ok, errors: x.errors });
     if (m.ran) this.cellsMeasured++;
+  }
+
+  /**
+   * Adds one second of one series; the same second of the same repetition of a cell from another
+   * shard adds up (histograms added, errors summed, the longer span kept).
+   */
+  addSecond(e: SecondEntry): void {
+    const id = [e.cell_id ?? '', cellId(e), e.repeat, e.second, e.phase].join('\u0000');
+    const cur = this.seconds.get(id);
+    if (!cur) this.seconds.set(id, { ...e, ok: mergeHistograms([e.ok]) });
+    else {
+      cur.ok.add(e.ok);
+      cur.errors += e.errors;
+      cur.span_ms = Math.max(cur.span_ms, e.span_ms);
+      cur.start_ms = Math.min(cur.start_ms, e.start_ms);
+    }
+  }
+
+  /** per-second.csv: one row per (cell key, repetition, second, phase). */
+  perSecondRows(): PerSecondRow[] {
+    return perSecondRows(this.runId, this.seconds.values());
   }
 
   /** Adds one repetition of one series. */
@@ -195,9 +248,17 @@ export class BenchResults {
     return latencyRows(this.runId, this.suite, this.cells.values());
   }
 
-  /** Merged successful-latency histogram of each cell key (for .hgrm files and the summary). */
-  cellHistograms(): { key: CellKey; ok: Histogram; rounds: number | null }[] {
-    return sortedCells(this.cells.values()).map((c) => ({ key: { ...c.key }, ok: mergeHistograms(c.ok), rounds: c.roundsN > 0 ? c.roundsSum / c.roundsN : null }));
+  /**
+   * Merged successful-latency histogram of each cell key (for .hgrm files and the summary), and
+   * the histograms it was merged from (one per repetition).
+   */
+  cellHistograms(): { key: CellKey; ok: Histogram; rounds: number | null; repeats: Histogram[] }[] {
+    return sortedCells(this.cells.values()).map((c) => ({
+      key: { ...c.key },
+      ok: mergeHistograms(c.ok),
+      rounds: c.roundsN > 0 ? c.roundsSum / c.roundsN : null,
+      repeats: c.ok,
+    }));
   }
 
   overheadRows(): OverheadRow[] {
@@ -226,6 +287,7 @@ export class BenchResults {
       storage: [...this.storage.values()],
       quiescent: this.quiescent,
       cells_measured: this.cellsMeasured,
+      per_second: [...this.seconds.values()].map(({ ok, ...rest }) => ({ ...rest, encoded: encodeHistogram(ok) })),
     };
   }
 }

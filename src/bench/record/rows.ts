@@ -5,8 +5,8 @@
  */
 import { compareCells, type CellKey } from '../config/cell.js';
 import { mergeHistograms, summarize } from '../run/histogram.js';
-import type { ErrorsEntry, LatencyCell, RequestsEntry, StorageEntry } from './results.js';
-import type { ErrorsRow, LatencyRow, OverheadRow, RequestsRow } from './schema.js';
+import type { ErrorsEntry, LatencyCell, RequestsEntry, SecondEntry, StorageEntry } from './results.js';
+import type { ErrorsRow, LatencyRow, OverheadRow, PerSecondRow, RequestsRow } from './schema.js';
 
 /** Rounds to a fixed number of decimals for stable, readable CSV (no exponent notation). */
 export function fixed(x: number, decimals = 3): number {
@@ -104,4 +104,33 @@ export function requestRows(runId: string, entries: Iterable<RequestsEntry>, ops
 
 export function errorRows(runId: string, entries: Iterable<ErrorsEntry>): ErrorsRow[] {
   return [...entries].sort((a, b) => compareCells(a, b)).map((e) => ({ run_id: runId, ...keyColumns(e), kind: e.kind, count: e.count }));
+}
+
+/**
+ * One row per (cell key, repetition, second, phase), in report order then time: the operations
+ * that ended in that second, their rate over the part of the second the cell ran, and latencies.
+ */
+export function perSecondRows(runId: string, entries: Iterable<SecondEntry>): PerSecondRow[] {
+  const phase = (p: string) => (p === 'warmup' ? 0 : 1);
+  return [...entries]
+    .sort((a, b) => compareCells(a, b) || a.repeat - b.repeat || a.second - b.second || phase(a.phase) - phase(b.phase))
+    .map((e) => {
+      const s = summarize(e.ok);
+      return {
+        run_id: runId,
+        ...keyColumns(e),
+        repeat: e.repeat,
+        second: e.second,
+        phase: e.phase,
+        start_ms: e.start_ms,
+        span_s: fixed(e.span_ms / 1000, 3),
+        count: s.count,
+        errors: e.errors,
+        ops_per_s: e.span_ms > 0 ? fixed((s.count * 1000) / e.span_ms, 2) : 0,
+        mean_ms: fixed(s.mean_ms),
+        p50_ms: fixed(s.p50_ms),
+        p99_ms: fixed(s.p99_ms),
+        max_ms: fixed(s.max_ms),
+      };
+    });
 }

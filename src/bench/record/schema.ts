@@ -27,12 +27,18 @@ export const REQUESTS_COLUMNS = [
 
 export const ERRORS_COLUMNS = ['run_id', ...CELL_KEY_COLUMNS, 'kind', 'count'] as const;
 
+export const PER_SECOND_COLUMNS = [
+  'run_id', ...CELL_KEY_COLUMNS, 'repeat', 'second', 'phase', 'start_ms', 'span_s',
+  'count', 'errors', 'ops_per_s', 'mean_ms', 'p50_ms', 'p99_ms', 'max_ms',
+] as const;
+
 /** What identifies one row of each file (the cell key, plus what the file splits a cell by). */
 export const ROW_KEYS = {
   latency: CELL_KEY_COLUMNS,
   overhead: [...CELL_COLUMNS, 'replica', 'phase'],
   requests: [...CELL_KEY_COLUMNS, 'replica'],
   errors: [...CELL_KEY_COLUMNS, 'kind'],
+  perSecond: [...CELL_KEY_COLUMNS, 'repeat', 'second', 'phase'],
 } as const;
 
 export type Row<C extends readonly string[]> = { [K in C[number]]: string | number };
@@ -40,3 +46,4 @@ export type LatencyRow = Row<typeof LATENCY_COLUMNS>;
 export type OverheadRow = Row<typeof OVERHEAD_COLUMNS>;
 export type RequestsRow = Row<typeof REQUESTS_COLUMNS>;
 export type ErrorsRow = Row<typeof ERRORS_COLUMNS>;
+export type PerSecondRow = Row<typeof PER_SECOND_COLUMNS>;

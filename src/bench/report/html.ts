@@ -1,20 +1,39 @@
 /**
  * The HTML report of a run: one self-contained report.html (inline SVG charts, inline CSS, no
- * scripts, no network) plus charts/<name>.svg and charts/<name>.png for papers and slides.
+ * scripts, no network), laid out for a 1280 px window, plus charts/<name>.svg and .png for papers
+ * and slides and report.md (the checks, the side-by-side table and the latency table in Markdown).
  * `rkvs bench` calls `writeHtmlReport(dir)` at the end of every run; `rkvs report DIR` re-renders it.
+ *
+ * The page, top to bottom: the run; the checks; the configurations side by side; latency and
+ * throughput; over time; storage; a simulation's copies over time; requests and cost; the probe;
+ * errors; the files and metadata. A section appears when it has a chart or a table to show.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { costColumns, renderPng, renderSvg, reportCharts, type ChartSpec } from './charts.js';
 import { ConfigError } from '../../errors.js';
-import { readReportDir, type CsvRow, type ReportData } from '../record/read.js';
+import { readCsvIfExists, readMeta, readReportDir, type ReportData } from '../record/read.js';
 import { LATENCY_COLUMNS } from '../record/schema.js';
+import { configOrder, sideBySide, sideCellsOfReport } from '../analyze/side-by-side.js';
+import { renderPng, renderSvg, type ChartSpec } from './chart-kit.js';
+import { reportCharts } from './charts.js';
+import { costParts } from './charts-requests.js';
+import { longestSeconds, MIN_SECONDS } from './charts-latency.js';
+import { CELL_KEY_COLUMNS } from '../config/cell.js';
+import { checksHtml, checksOfMeta } from './check-table.js';
+import { CSS, csvTable, escapeHtml, figure, filesTable, metaTable } from './html-parts.js';
+import { reportMarkdown } from './markdown.js';
+import { sideBySideHtml } from './side-by-side.js';
+
+export { escapeHtml };
 
 export interface HtmlReportOptions {
   /** Also write charts/<name>.svg. @default true */
   svgFiles?: boolean;
   /** Also write charts/<name>.png (rendered by resvg). @default true */
   pngFiles?: boolean;
+  /** Also write <dir>/report.md. @default true, unless `out` puts the page elsewhere */
+  markdown?: boolean;
   /** Output file. @default <dir>/report.html */
   out?: string;
 }
@@ -26,128 +45,153 @@ export interface HtmlReportResult {
   charts: string[];
   /** Paths of the chart files written (svg and png). */
   chartFiles: string[];
+  /** Path of report.md, when written. */
+  markdown?: string;
 }
 
-export function escapeHtml(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+interface Rendered {
+  chart: ChartSpec;
+  svg: string;
 }
 
-function table(rows: CsvRow[], columns?: string[], caption?: string): string {
-  if (rows.length === 0) return '';
-  const cols = columns ?? Object.keys(rows[0]!);
-  const head = cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
-  const body = rows
-    .map((r) => `<tr>${cols.map((c) => `<td${isNumeric(r[c]) ? ' class="n"' : ''}>${escapeHtml(fmtCell(r[c]))}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<table>${caption ? `<caption>${escapeHtml(caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+/** The run in one line: suite, configurations, times, commit, machine. */
+function runLine(data: ReportData): string {
+  const m = data.meta ?? {};
+  // the run's configurations in its order; the suite checks' own (latency-model, ...) named apart
+  const measured = [...new Set(data.latency.map((r) => r.config!))];
+  const ordered = configOrder(data.meta).filter((c) => measured.includes(c));
+  const configs = ordered.length ? ordered : measured;
+  const others = measured.filter((c) => !configs.includes(c));
+  const secs = m.start && m.end ? (Date.parse(String(m.end)) - Date.parse(String(m.start))) / 1000 : NaN;
+  const parts = [
+    `suite <b>${escapeHtml(m.suite ?? data.latency[0]?.suite ?? '?')}</b>`,
+    configs.length
+      ? `${configs.length} configuration${configs.length === 1 ? '' : 's'}: ${configs.map((c) => `<b>${escapeHtml(c)}</b>`).join(', ')}` +
+        (others.length ? ` (and the checks' ${others.map((c) => `<b>${escapeHtml(c)}</b>`).join(', ')})` : '')
+      : '',
+    m.start ? `${escapeHtml(m.start)}${Number.isFinite(secs) ? ` (${secs.toFixed(0)} s)` : ''}` : '',
+    m.git_commit ? `commit <code>${escapeHtml(String(m.git_commit).slice(0, 12))}</code>` : '',
+    m.node ? `node ${escapeHtml(m.node)}${m.host ? ` on ${escapeHtml(m.host)}` : ''}` : '',
+  ].filter(Boolean);
+  return `<p class="run">${parts.join(' · ')}. Latencies in milliseconds; percentiles follow HdrHistogram's definition.</p>`;
 }
 
-function isNumeric(v: string | undefined): boolean {
-  return v !== undefined && v !== '' && Number.isFinite(Number(v));
+/** A simulation's headline (meta.json `simulation.headline`), or nothing. */
+function headlineBox(data: ReportData): string {
+  const sim = data.meta?.simulation as { headline?: unknown } | undefined;
+  const lines = Array.isArray(sim?.headline) ? (sim.headline as unknown[]).map(String) : [];
+  return lines.length ? `<div class="headline-box">${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</div>` : '';
 }
 
-function fmtCell(v: string | undefined): string {
-  if (!isNumeric(v)) return v ?? '';
-  const n = Number(v);
-  if (Number.isInteger(n)) return v!;
-  return Math.abs(n) >= 100 ? n.toFixed(1) : Math.abs(n) >= 1 ? n.toFixed(3) : Number(n.toPrecision(4)).toString();
+interface Section {
+  id: string;
+  title: string;
+  body: string;
 }
 
-function metaSection(meta: Record<string, unknown> | null): string {
-  if (!meta) return '<p>No meta.json in this report.</p>';
-  const rows = Object.entries(meta).map(([k, v]) => {
-    const text = typeof v === 'object' && v !== null ? `<pre>${escapeHtml(JSON.stringify(v, null, 2))}</pre>` : escapeHtml(v);
-    return `<tr><th>${escapeHtml(k)}</th><td>${text}</td></tr>`;
-  });
-  return `<table class="meta"><tbody>${rows.join('\n')}</tbody></table>`;
+function figures(rendered: readonly Rendered[], section: ChartSpec['section']): string {
+  return rendered.filter((r) => r.chart.section === section).map((r) => figure(r.chart, r.svg)).join('\n');
 }
 
-function figure(chart: ChartSpec, svg: string): string {
-  // strip the XML prolog if any; the SVG is inlined in the page
-  const inline = svg.replace(/^<\?xml[^>]*>\s*/, '');
-  return `<figure class="chart" id="chart-${escapeHtml(chart.name)}" data-chart="${escapeHtml(chart.name)}">
-${inline}
-<figcaption>${escapeHtml(chart.description)} <span class="files">(charts/${escapeHtml(chart.name)}.svg, .png)</span></figcaption>
-</figure>`;
+/** The sections of the page that have something to show, in order. */
+function sections(data: ReportData, rendered: readonly Rendered[]): Section[] {
+  const out: Section[] = [];
+  const add = (id: string, title: string, ...parts: string[]) => {
+    const body = parts.filter(Boolean).join('\n');
+    if (body.trim()) out.push({ id, title, body });
+  };
+  const checks = checksOfMeta(data.meta);
+  if (checks.length) add('checks', 'Checks', checksHtml(checks));
+  const sbs = sideBySide(sideCellsOfReport(data), { order: configOrder(data.meta) });
+  if (sbs) add('side-by-side', 'Configurations side by side', sideBySideHtml(sbs));
+  const latencyCols = LATENCY_COLUMNS.filter((c) => data.latency[0] && c in data.latency[0]);
+  add('latency', 'Latency and throughput', figures(rendered, 'latency'), csvTable(data.latency, { caption: 'latency.csv', columns: latencyCols }));
+  if (data.perSecond.length) add('over-time', 'Over time', ...overTime(data, rendered));
+  add('storage', 'Storage', figures(rendered, 'storage'), csvTable(data.overhead, { caption: 'overhead.csv' }));
+  add('simulation', 'Simulation', figures(rendered, 'simulation'), csvTable(data.summary, { caption: "summary.csv (the scenario's table)", drop: [] }));
+  const cost = costParts(data);
+  add(
+    'requests',
+    'Requests and cost',
+    figures(rendered, 'requests'),
+    costNote(data),
+    csvTable(data.requests, { caption: 'requests.csv (requests per operation of each cell key and replica)' }),
+    csvTable(cost.requests, { caption: 'cost.csv: requests, per cell key' }),
+    csvTable(cost.storage, { caption: 'cost.csv: storage, per cell and phase' }),
+  );
+  add('probe', 'Replica probe', figures(rendered, 'probe'), csvTable(data.probe, { caption: 'probe.csv (rkvs probe)' }));
+  add('errors', 'Errors', csvTable(data.errors, { caption: 'errors.csv' }));
+  add('meta', 'Files and metadata', filesTable(data), metaTable(data.meta));
+  return out;
 }
 
-const CSS = `
-body { font-family: DejaVu Sans, Liberation Sans, Arial, sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
-nav a { margin-right: 1em; }
-figure.chart { margin: 1em 0; overflow-x: auto; }
-figcaption { color: #555; font-size: .9em; }
-.files { color: #999; }
-table { border-collapse: collapse; font-size: .85em; margin: 1em 0; }
-th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: left; vertical-align: top; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: bold; padding: .3em 0; }
-table.meta th { background: #f7f7f7; } pre { margin: 0; font-size: .95em; }
-`;
+/** The over-time charts; for cells too short to draw over time, per-second.csv's rows and why. */
+function overTime(data: ReportData, rendered: readonly Rendered[]): string[] {
+  const charts = figures(rendered, 'over-time');
+  if (charts) return [charts, `<p class="note">per-second.csv: ${data.perSecond.length} rows, one per cell, operation, repetition and second.</p>`];
+  const longest = longestSeconds(data.perSecond.map((r) => ({ series: CELL_KEY_COLUMNS.map((c) => r[c]).join('|'), op: r.op, repeat: r.repeat, second: r.second })));
+  return [
+    `<p class="note">No cell of this run lasted ${MIN_SECONDS} seconds (the longest: ${longest} s), too short to show warm-up or drift over time: run cells longer (<code>rkvs bench --duration 30</code>) to see them. The seconds measured:</p>`,
+    csvTable(data.perSecond, { caption: 'per-second.csv', drop: ['run_id', 'start_ms'] }),
+  ];
+}
+
+/** Why there is no cost chart when cost.csv says every cost is zero (local or unpriced replicas). */
+function costNote(data: ReportData): string {
+  if (!data.cost.length) return '';
+  const { requests, storage } = costParts(data);
+  const zero = (rows: typeof requests, col: string) => rows.length > 0 && rows.every((r) => Number(r[col]) === 0);
+  if (zero(requests, 'cost_per_million_ops') && zero(storage, 'storage_per_logical_gb_month'))
+    return `<p class="note">cost.csv prices every request and every stored byte of this run at 0 (${escapeHtml([...new Set(data.cost.map((r) => r.price_keys))].join(', '))}): there is no cost to chart.</p>`;
+  return '';
+}
 
 /** Builds the report page from loaded data and rendered charts. */
-export function buildHtml(data: ReportData, rendered: { chart: ChartSpec; svg: string }[]): string {
+export function buildHtml(data: ReportData, rendered: readonly Rendered[]): string {
   const meta = data.meta ?? {};
-  const runId = String(meta.run_id ?? data.latency[0]?.run_id ?? data.dir);
-  const byPrefix = (p: string) => rendered.filter((r) => r.chart.name.startsWith(p));
-  const section = (id: string, title: string, body: string) => `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
-  const latencyCols: string[] = LATENCY_COLUMNS.filter((c) => c !== 'run_id' && c !== 'suite');
-  const parts: string[] = [];
-  parts.push(
-    section(
-      'latency',
-      'Latency',
-      [...byPrefix('latency-percentiles-'), ...byPrefix('latency-p50-p99')].map((r) => figure(r.chart, r.svg)).join('\n') +
-        table(data.latency, latencyCols.filter((c) => data.latency[0] && c in data.latency[0]), 'latency.csv'),
-    ),
-  );
-  parts.push(
-    section(
-      'overhead',
-      'Storage overhead',
-      byPrefix('storage-overhead').map((r) => figure(r.chart, r.svg)).join('\n') + (table(data.overhead, undefined, 'overhead.csv') || '<p>No overhead.csv in this report.</p>'),
-    ),
-  );
-  const costCols = costColumns(data.cost);
-  parts.push(
-    section(
-      'requests',
-      'Requests and cost per operation',
-      [...byPrefix('requests-per-op'), ...byPrefix('cost-per-op')].map((r) => figure(r.chart, r.svg)).join('\n') +
-        (table(data.requests, undefined, 'requests.csv (requests per operation of each cell key and replica)') || '<p>No requests.csv in this report.</p>') +
-        (data.cost.length ? table(data.cost, undefined, `cost.csv${costCols.length ? '' : ''}`) : '<p>No cost.csv in this report (run <code>rkvs cost</code> to add one).</p>'),
-    ),
-  );
-  if (data.errors.length) parts.push(section('errors', 'Errors', table(data.errors, undefined, 'errors.csv')));
-  parts.push(section('meta', 'Run metadata', metaSection(data.meta)));
+  const runId = String(meta.run_id ?? data.latency[0]?.run_id ?? data.probe[0]?.run_id ?? data.dir);
+  const sim = meta.simulation !== undefined;
+  const parts = sections(data, rendered);
+  const title = sim ? `robust-kvs simulation report` : data.latency.length ? 'robust-kvs benchmark report' : 'robust-kvs probe report';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>rkvs report ${escapeHtml(runId)}</title>
+<title>${escapeHtml(title)} ${escapeHtml(runId)}</title>
 <style>${CSS}</style>
 </head>
 <body>
-<h1>robust-kvs benchmark report <code>${escapeHtml(runId)}</code></h1>
-<p>Suite <b>${escapeHtml(meta.suite ?? data.latency[0]?.suite ?? '')}</b>${meta.start ? `, ${escapeHtml(meta.start)} to ${escapeHtml(meta.end ?? '')}` : ''}${meta.git_commit ? `, commit <code>${escapeHtml(meta.git_commit)}</code>` : ''}.
-Percentiles follow HdrHistogram's definition; latencies in milliseconds.</p>
-<nav><a href="#latency">Latency</a><a href="#overhead">Storage overhead</a><a href="#requests">Requests and cost</a>${data.errors.length ? '<a href="#errors">Errors</a>' : ''}<a href="#meta">Metadata</a></nav>
-${parts.join('\n')}
+<h1>${escapeHtml(title)} <code>${escapeHtml(runId)}</code></h1>
+${runLine(data)}
+${headlineBox(data)}
+<nav>${parts.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('')}</nav>
+${parts.map((s) => `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>\n${s.body}\n</section>`).join('\n')}
 </body>
 </html>
 `;
 }
 
 /**
- * Writes `<dir>/report.html` and `<dir>/charts/*.svg|png` from the report files in `dir`.
- * Throws ConfigError when `dir` is not a report directory.
+ * Reads a report directory: what `rkvs bench`, `rkvs merge` or `rkvs simulate` wrote, or a
+ * directory holding only the probe.csv of `rkvs probe`.
+ */
+export async function loadReport(dir: string): Promise<ReportData> {
+  if (!existsSync(join(dir, 'latency.csv')) && existsSync(join(dir, 'probe.csv'))) {
+    const probe = await readCsvIfExists(dir, 'probe.csv');
+    return { dir, latency: [], overhead: [], requests: [], errors: [], cost: [], perSecond: [], probe, timeseries: [], summary: [], present: new Set(['probe.csv']), meta: await readMeta(dir), cells: new Map(), hasHistograms: false };
+  }
+  return readReportDir(dir);
+}
+
+/**
+ * Writes `<dir>/report.html`, `<dir>/report.md` and `<dir>/charts/*.svg|png` from the report files
+ * in `dir`. Throws ConfigError when `dir` is not a report directory.
  */
 export async function writeHtmlReport(dir: string, opts: HtmlReportOptions = {}): Promise<HtmlReportResult> {
-  const data = await readReportDir(dir);
-  const charts = reportCharts(data);
-  const rendered: { chart: ChartSpec; svg: string }[] = [];
-  for (const chart of charts) rendered.push({ chart, svg: await renderSvg(chart.spec) });
+  const data = await loadReport(dir);
+  const rendered: Rendered[] = [];
+  for (const chart of reportCharts(data)) rendered.push({ chart, svg: await renderSvg(chart.spec, chart.labels) });
   try {
     return await writeFiles(dir, data, rendered, opts);
   } catch (e) {
@@ -156,12 +200,7 @@ export async function writeHtmlReport(dir: string, opts: HtmlReportOptions = {})
   }
 }
 
-async function writeFiles(
-  dir: string,
-  data: ReportData,
-  rendered: { chart: ChartSpec; svg: string }[],
-  opts: HtmlReportOptions,
-): Promise<HtmlReportResult> {
+async function writeFiles(dir: string, data: ReportData, rendered: readonly Rendered[], opts: HtmlReportOptions): Promise<HtmlReportResult> {
   const chartFiles: string[] = [];
   if (opts.svgFiles !== false || opts.pngFiles !== false) {
     const chartsDir = join(dir, 'charts');
@@ -181,5 +220,10 @@ async function writeFiles(
   }
   const file = opts.out ?? join(dir, 'report.html');
   await writeFile(file, buildHtml(data, rendered));
-  return { file, charts: rendered.map((r) => r.chart.name), chartFiles };
+  let markdown: string | undefined;
+  if (opts.markdown ?? opts.out === undefined) {
+    markdown = join(dir, 'report.md');
+    await writeFile(markdown, reportMarkdown(data));
+  }
+  return { file, charts: rendered.map((r) => r.chart.name), chartFiles, ...(markdown ? { markdown } : {}) };
 }

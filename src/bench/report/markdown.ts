@@ -1,8 +1,13 @@
 /**
- * Markdown output of `rkvs compare`, for a CI job summary ($GITHUB_STEP_SUMMARY) or a PR comment.
+ * Markdown: the output of `rkvs compare` for a CI job summary ($GITHUB_STEP_SUMMARY) or a PR
+ * comment, and report.md of a report directory.
  */
 import type { CompareResult, Verdict } from '../analyze/compare.js';
+import { configOrder, sideBySide, sideBySideOfCompare, sideCellsOfReport } from '../analyze/side-by-side.js';
+import type { ReportData } from '../record/read.js';
+import { checksMarkdown, checksOfMeta } from './check-table.js';
 import { compareRows, NUMERIC_COLUMNS, summaryLine, TABLE_HEADER } from './compare.js';
+import { sideBySideMarkdown } from './side-by-side.js';
 
 const ICON: Record<Verdict, string> = {
   regressed: ':red_circle: regressed',
@@ -46,6 +51,11 @@ export function compareMarkdown(result: CompareResult): string {
     lines.push(...markdownTable(quiet));
     lines.push('', '</details>');
   }
+  if (result.cells.length) {
+    lines.push('', `<details><summary>Side by side: baseline and current, ratios with their intervals</summary>`, '');
+    lines.push(sideBySideMarkdown(sideBySideOfCompare(result)).trimEnd());
+    lines.push('', '</details>');
+  }
   const warnings = [...result.warnings, ...result.cells.flatMap((c) => c.warnings)];
   if (warnings.length) {
     lines.push('');
@@ -57,5 +67,31 @@ export function compareMarkdown(result: CompareResult): string {
   lines.push(
     '_change = current / baseline - 1; CI = bootstrap confidence interval of the change (percentiles); p = Mann-Whitney U (latency) or Welch t (throughput across repetitions)._',
   );
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * report.md of a report directory: the run, its checks, the configurations side by side and the
+ * latency table, in Markdown (for a job summary, a pull request or a notebook).
+ */
+export function reportMarkdown(data: ReportData): string {
+  const meta = data.meta ?? {};
+  const runId = String(meta.run_id ?? data.latency[0]?.run_id ?? data.dir);
+  const lines: string[] = [`## robust-kvs report \`${runId}\``, ''];
+  const configs = [...new Set(data.latency.map((r) => r.config))];
+  lines.push(`Suite **${String(meta.suite ?? data.latency[0]?.suite ?? '?')}**${configs.length ? `, configurations ${configs.map((c) => `\`${c}\``).join(', ')}` : ''}${meta.start ? `, ${String(meta.start)}` : ''}. Latencies in ms; charts in report.html.`, '');
+  const sim = meta.simulation as { headline?: unknown } | undefined;
+  if (Array.isArray(sim?.headline)) lines.push(...(sim.headline as unknown[]).map((h) => `> ${String(h)}`), '');
+  const checks = checksOfMeta(data.meta);
+  if (checks.length) lines.push('### Checks', '', checksMarkdown(checks));
+  const sbs = sideBySide(sideCellsOfReport(data), { order: configOrder(data.meta) });
+  if (sbs) lines.push('### Configurations side by side', '', sideBySideMarkdown(sbs));
+  if (data.latency.length) {
+    const cols = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate', 'count', 'errors', 'p50_ms', 'p99_ms', 'max_ms', 'ops_per_s'];
+    const shown = cols.filter((c) => c in data.latency[0]! && (/_ms$|ops_per_s|count|errors|^op$|variant|schedule/.test(c) || new Set(data.latency.map((r) => r[c])).size > 1));
+    lines.push('### Latency (latency.csv)', '', `| ${shown.join(' | ')} |`, `|${shown.map((c) => (/_ms$|ops_per_s|count|errors|bytes|clients|registers|workers|rate/.test(c) ? '---:' : '---')).join('|')}|`);
+    for (const r of data.latency) lines.push(`| ${shown.map((c) => escapeCell(r[c] ?? '')).join(' | ')} |`);
+    lines.push('');
+  }
   return lines.join('\n') + '\n';
 }

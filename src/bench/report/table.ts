@@ -1,6 +1,22 @@
-/** The summary printed on stdout at the end of a run: latency per cell key, storage per cell, checks. */
+/**
+ * The summary printed on stdout at the end of a run: latency per cell key, the configurations side
+ * by side, storage per cell, the checks with their bounds, and where the report files are.
+ */
+import path from 'node:path';
 import { cellKeyString, loadLabel, type Cell } from '../config/cell.js';
 import type { BenchResults } from '../record/results.js';
+import { sideBySide, sideCellsOfResults } from '../analyze/side-by-side.js';
+import { checksText, viewOfSummaryCheck } from './check-table.js';
+import { sideBySideNote, sideBySideText } from './side-by-side.js';
+
+export { configOrder } from '../analyze/side-by-side.js';
+
+export interface SummaryOptions {
+  /** history.jsonl was written (`--history`): say where, and how to check it. */
+  history?: boolean;
+  /** The run's configurations in the order it ran them: the first is the side-by-side reference. */
+  configs?: readonly string[];
+}
 
 const HEAD = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'regs', 'workers', 'workload', 'load', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
 const TEXT = new Set(['config', 'variant', 'schedule', 'op', 'workload', 'load'].map((c) => HEAD.indexOf(c)));
@@ -13,8 +29,8 @@ function pad(cells: string[][]): string {
     .join('\n');
 }
 
-/** Latency table (one row per cell key), the summary checks, storage per cell and failures. */
-export function summaryTable(r: BenchResults, dir: string): string {
+/** Latency table (one row per cell key), side by side, storage per cell, the checks, failures, files. */
+export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {}): string {
   const lines: string[] = [];
   const rows = r.latencyRows();
   const body = rows.map((x) => [
@@ -37,11 +53,10 @@ export function summaryTable(r: BenchResults, dir: string): string {
   ]);
   lines.push(`run ${r.runId}: ${rows.length} latency rows`);
   if (body.length) lines.push(pad([HEAD, ...body]));
+  const sbs = sideBySide(sideCellsOfResults(r), { order: o.configs ?? [] });
+  if (sbs) lines.push('', `configurations side by side (ratio to ${sbs.groups[0]}):`, sideBySideText(sbs), sideBySideNote(sbs));
   lines.push(...storageLines(r));
-  if (r.checks.length) {
-    lines.push('', 'checks:');
-    for (const c of r.checks) lines.push(`  ${c.pass === null ? '-' : c.pass ? 'ok  ' : 'MISS'} ${c.name}: ${c.detail}`);
-  }
+  if (r.checks.length) lines.push('', ...checksText(r.checks.map(viewOfSummaryCheck)));
   const errs = r.errorRows();
   if (errs.length) {
     lines.push('', 'errors (counted, not fatal):');
@@ -51,7 +66,8 @@ export function summaryTable(r: BenchResults, dir: string): string {
     lines.push('', 'failures:');
     for (const f of r.failures) lines.push(`  ${f}`);
   }
-  lines.push('', `report: ${dir}`);
+  lines.push('', `report: ${dir} (report.html, report.md, the CSV files)`);
+  if (o.history) lines.push(`history: ${path.join(dir, 'history.jsonl')} (${r.history.length} operations; check it with: rkvs check ${path.join(dir, 'history.jsonl')})`);
   return lines.join('\n') + '\n';
 }
 

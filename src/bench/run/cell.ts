@@ -11,11 +11,11 @@ import type { LogicalOp } from '../config/workload.js';
 import { preparePart, replicaLabels, type CellPartResult, type CellPartTask } from './cell-part.js';
 import { mergeOutcomes, planParts } from './distribute.js';
 import { summarize } from './histogram.js';
-import type { CellMeasurement, MeasurementSink, SeriesMeasurement, StorageMeasurement } from './measurement.js';
+import type { CellMeasurement, MeasurementSink, SecondMeasurement, SeriesMeasurement, StorageMeasurement } from './measurement.js';
 import { cellOf, type PlannedCell } from './plan.js';
 import type { Progress } from './progress.js';
 import type { CreateRobustStore } from './register.js';
-import type { CellOutcome } from './runner.js';
+import { parsePerSecondKey, type CellOutcome } from './runner.js';
 import type { ShardSpec, StoreBarrier } from './shard.js';
 import { measureReplica, PeakSampler } from './storage.js';
 import type { WorkerPool } from './workers.js';
@@ -209,7 +209,26 @@ function measurementOf(job: CellJob, outcome: CellOutcome, parts: readonly CellP
     history: history ? parts.flatMap((p) => p.history) : [],
     ran: job.tasks.length > 0,
     interrupted: outcome.interrupted,
+    perSecond: perSecondOf(job.cell, outcome),
   };
+}
+
+/** The outcome's per-second buckets, each under its key, in time order. */
+function perSecondOf(cell: Cell, o: CellOutcome): SecondMeasurement[] {
+  return [...o.perSecond]
+    .map(([k, b]) => {
+      const x = parsePerSecondKey(k);
+      return {
+        key: keyOf(cell, x.op, x.valueBytes),
+        second: x.second,
+        phase: x.phase,
+        startEpochMs: Math.round(o.loopStartEpochMs + x.second * 1000),
+        spanMs: Math.max(0, Math.min(1000, o.loopSpanMs - x.second * 1000)),
+        ok: b.ok,
+        errors: b.errors,
+      };
+    })
+    .sort((a, b) => a.second - b.second || (a.phase === b.phase ? 0 : a.phase === 'warmup' ? -1 : 1));
 }
 
 /**

@@ -39,6 +39,12 @@ export interface CheckRuns {
 
 type Checks = Suite['checks'];
 
+/** How many cells `runCheckCells` will run (for the run's overall progress). */
+export function checkCellCount(checks: Checks, variants: readonly BenchVariant[], schedules: readonly BenchSchedule[], withRegister: boolean): number {
+  const model = checks.latencyModel && withRegister ? 2 * variants.filter((v) => v !== 'raw').length * schedules.length : 0;
+  return model + (checks.harnessOverhead ? 1 : 0);
+}
+
 /** Runs the cells of the suite's checks (none with `skipChecks`). */
 export async function runCheckCells(
   ctx: CellRunContext,

@@ -7,10 +7,11 @@
  * - `encodeOutcome` / `decodeOutcome` carry a part's outcome between processes (histograms as
  *   HdrHistogram's compressed encoding, never as percentiles);
  * - `mergeOutcomes` adds the parts: histograms by histogram addition, counters by sums, and the
- *   measured window as the union of the parts' windows (earliest start to latest end).
+ *   measured window as the union of the parts' windows (earliest start to latest end), and the
+ *   per-second series aligned on the earliest part's start (to the nearest second).
  */
 import { decodeHistogram, encodeHistogram, mergeHistograms, type Histogram } from './histogram.js';
-import { emptyOutcome, type CellOutcome } from './runner.js';
+import { emptyOutcome, parsePerSecondKey, perSecondKey, type CellOutcome, type SecondBucket } from './runner.js';
 import type { LogicalOp, Workload } from '../config/workload.js';
 
 /** Clients `[first, end)` of part `i` of `parts` (earlier parts get the extra client). */
@@ -109,6 +110,9 @@ export interface EncodedOutcome {
   /** Measured window length, from the process's monotonic clock. */
   elapsedMs: number;
   interrupted: boolean;
+  perSecond: [string, { ok: string; errors: number }][];
+  loopStartEpochMs: number;
+  loopSpanMs: number;
 }
 
 const encodeMap = (m: Map<string, Histogram>): [string, string][] => [...m].map(([k, h]) => [k, encodeHistogram(h)]);
@@ -127,6 +131,9 @@ export function encodeOutcome(o: CellOutcome): EncodedOutcome {
     endEpochMs: o.endEpochMs,
     elapsedMs: Math.max(0, o.endMs - o.startMs),
     interrupted: o.interrupted,
+    perSecond: [...o.perSecond].map(([k, b]) => [k, { ok: encodeHistogram(b.ok), errors: b.errors }]),
+    loopStartEpochMs: o.loopStartEpochMs,
+    loopSpanMs: o.loopSpanMs,
   };
 }
 
@@ -145,6 +152,9 @@ export function decodeOutcome(e: EncodedOutcome): CellOutcome {
     startEpochMs: e.startEpochMs,
     endEpochMs: e.startEpochMs + e.elapsedMs,
     interrupted: e.interrupted,
+    perSecond: new Map(e.perSecond.map(([k, b]) => [k, { ok: decodeHistogram(b.ok), errors: b.errors }])),
+    loopStartEpochMs: e.loopStartEpochMs,
+    loopSpanMs: e.loopSpanMs,
   };
 }
 
@@ -190,5 +200,28 @@ export function mergeOutcomes(parts: readonly CellOutcome[]): CellOutcome {
     out.startMs = out.startEpochMs = start;
     out.endMs = out.endEpochMs = end;
   }
+  mergePerSecond(out, parts);
   return out;
+}
+
+/**
+ * Adds the parts' per-second series: second 0 is the earliest part's start, a later part's
+ * seconds are shifted by its start's distance from it (to the nearest second; parts start together).
+ */
+function mergePerSecond(out: CellOutcome, parts: readonly CellOutcome[]): void {
+  const started = parts.filter((p) => p.perSecond.size > 0);
+  if (!started.length) return;
+  const t0 = Math.min(...started.map((p) => p.loopStartEpochMs));
+  out.loopStartEpochMs = t0;
+  for (const p of started) {
+    const shift = Math.round((p.loopStartEpochMs - t0) / 1000);
+    // to the part's real end, and at least to the end of its last (shifted) second
+    out.loopSpanMs = Math.max(out.loopSpanMs, p.loopStartEpochMs - t0 + p.loopSpanMs, shift * 1000 + p.loopSpanMs);
+    for (const [k, b] of p.perSecond) {
+      const x = parsePerSecondKey(k);
+      const key = perSecondKey(x.second + shift, x.phase, x.op, x.valueBytes);
+      const cur: SecondBucket | undefined = out.perSecond.get(key);
+      out.perSecond.set(key, cur ? { ok: mergeHistograms([cur.ok, b.ok]), errors: cur.errors + b.errors } : { ok: mergeHistograms([b.ok]), errors: b.errors });
+    }
+  }
 }

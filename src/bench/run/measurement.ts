@@ -46,6 +46,25 @@ export interface StorageMeasurement {
   quiescent: ReplicaUsage;
 }
 
+/**
+ * One second of one operation of a cell (warm-up included): the operations that ended in it,
+ * counted from the cell's first operation. Drawn as latency and throughput over time.
+ */
+export interface SecondMeasurement {
+  key: CellKey;
+  /** 0-based second since the cell's loop started. */
+  second: number;
+  /** `warmup` (before the measured operations) or `measured`. */
+  phase: 'warmup' | 'measured';
+  /** Wall clock of the start of that second (ms since the epoch). */
+  startEpochMs: number;
+  /** How much of that second the cell ran (1000, less for its last second), ms. */
+  spanMs: number;
+  /** Successful operations' latencies (microseconds). */
+  ok: Histogram;
+  errors: number;
+}
+
 /** Everything measured in one repetition of one cell. */
 export interface CellMeasurement {
   cell: Cell;
@@ -59,6 +78,8 @@ export interface CellMeasurement {
   storage: StorageMeasurement[];
   /** History lines (`--history`), each carrying the cell key. */
   history: string[];
+  /** The per-second series of every operation of the cell (none when nothing ran here). */
+  perSecond?: SecondMeasurement[];
   /** False when no client of the cell ran in this process (a shard with fewer clients than shards). */
   ran: boolean;
   interrupted: boolean;

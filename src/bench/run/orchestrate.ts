@@ -16,7 +16,7 @@ import { startSharedEmulators, type EmulatorEndpoint } from '../config/open.js';
 import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.js';
 import { replicaLabels } from './cell-part.js';
 import { runPlannedCell, type CellRunContext } from './cell.js';
-import { runCheckCells, type CheckRuns } from './checks.js';
+import { checkCellCount, runCheckCells, type CheckRuns } from './checks.js';
 import type { MeasurementSink } from './measurement.js';
 import type { RunOptions, RunPlan } from './plan.js';
 import { loadRegister, type CreateRobustStore } from './register.js';
@@ -73,6 +73,8 @@ export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSin
       const { runMicro } = await import('./micro.js');
       await runMicro({ suite: o.suite, sink, progress: o.progress, createRobustStore, variants, schedules: plan.schedules, signal: o.signal });
     } else {
+      const checks = !o.skipChecks && (!plan.shard || plan.shard.index === 0) ? checkCellCount(o.suite.checks, variants, plan.schedules, !!createRobustStore) : 0;
+      o.progress.plan(o.configurations.length * plan.counts.length * plan.cells.length + checks);
       procs = await startProcesses(o, plan, ctx, out.notes);
       for (let ci = 0; ci < o.configurations.length && plan.cells.length && !o.signal?.aborted; ci++)
         await runConfiguration(o, plan, ctx, ci, { procs, createRobustStore, out });
@@ -105,16 +107,18 @@ async function startProcesses(o: RunOptions, plan: RunPlan, ctx: CellRunContext,
   const procs: Processes = {};
   const kinds = emulatorKinds(o.configurations);
   if (kinds.length) {
-    o.progress.log(`starting the ${kinds.join(', ')} emulator(s) once for every worker ...`);
+    const done = o.progress.wait(`starting the ${kinds.join(', ')} emulator(s) once for every worker`);
     procs.shared = await startSharedEmulators(kinds, o.signal);
+    done();
   }
-  o.progress.log(`starting ${maxWorkers} worker processes ...`);
+  const started = o.progress.wait(`starting ${maxWorkers} worker processes`);
   procs.pool = await WorkerPool.start({
     workers: maxWorkers,
     origins: o.configurations.map((c) => c.origin!),
     emulators: procs.shared?.endpoints ?? [],
     epochAbsMs: performance.timeOrigin + ctx.epochMs,
   });
+  started();
   for (const c of o.configurations)
     if (hasPerProcessReplicas(c))
       notes.push(`configuration ${c.name}: its memory replicas live in each worker process, so workers do not contend on the same registers and storage overhead is not measured`);
@@ -135,8 +139,9 @@ async function runConfiguration(
   let opened: OpenedConfiguration | undefined;
   let poolOpened = false;
   try {
-    o.progress.log(`opening configuration ${h.name} ...`);
-    opened = await h.open({ prefix: plan.prefix, signal: o.signal });
+    const kinds = env.procs.shared ? [] : h.origin?.kind === 'emulators' ? (h.origin.kinds ?? ['s3', 'azure', 'gcs']) : emulatorKinds([h]);
+    const done = o.progress.wait(`opening configuration ${h.name}${kinds.length ? `: starting the ${kinds.join(', ')} emulator(s)` : ''}`);
+    opened = await h.open({ prefix: plan.prefix, signal: o.signal }).finally(done);
     const down = await preflight(h.name, opened, o.signal);
     for (const d of down) {
       o.progress.log(`warning: configuration ${h.name}: ${d}`);

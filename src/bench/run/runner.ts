@@ -86,6 +86,37 @@ export interface CellOutcome {
   startEpochMs: number;
   endEpochMs: number;
   interrupted: boolean;
+  /**
+   * Every operation (warm-up included) by the second of the loop it ended in:
+   * `second|phase|op|value_bytes` (see `perSecondKey`) to the latencies of its successful
+   * operations and its failed-operation count.
+   */
+  perSecond: Map<string, SecondBucket>;
+  /** Wall clock (ms since the epoch) when the loop started: second 0 of `perSecond`. */
+  loopStartEpochMs: number;
+  /** From the loop's start to the end of its last operation, ms (the last second may be partial). */
+  loopSpanMs: number;
+}
+
+/** One second of one series: latencies of the operations that ended in it. */
+export interface SecondBucket {
+  /** Successful operations' latencies (microseconds). */
+  ok: Histogram;
+  errors: number;
+}
+
+/** `warmup` operations come before the measured ones; both are kept in the per-second series. */
+export type SecondPhase = 'warmup' | 'measured';
+
+/** Key of one per-second bucket. */
+export function perSecondKey(second: number, phase: SecondPhase, op: string, valueBytes: number): string {
+  return `${second}|${phase}|${op}|${valueBytes}`;
+}
+
+/** The parts of a per-second key. */
+export function parsePerSecondKey(k: string): { second: number; phase: SecondPhase; op: string; valueBytes: number } {
+  const [second, phase, op, vb] = k.split('|') as [string, SecondPhase, string, string];
+  return { second: Number(second), phase, op, valueBytes: Number(vb) };
 }
 
 function errorKind(e: unknown): string {
@@ -107,6 +138,9 @@ export function emptyOutcome(): CellOutcome {
     startEpochMs: 0,
     endEpochMs: 0,
     interrupted: false,
+    perSecond: new Map(),
+    loopStartEpochMs: 0,
+    loopSpanMs: 0,
   };
 }
 
@@ -137,6 +171,8 @@ class CellLoop {
   private next = 0;
   private measureStart: number | undefined;
   private lastEnd = 0;
+  /** End of the last operation, warm-up included. */
+  private lastAnyEnd = 0;
   private readonly loopStart = performance.now();
   private readonly opsTarget: number | undefined;
   private readonly durationMs: number;
@@ -236,6 +272,7 @@ class CellLoop {
       }
       const kind = errorKind(e);
       this.o.history?.({ ...event, output: null, call: call - this.epoch, return: null, error: kind });
+      this.recordSecond(p, end, null);
       if (p.measured) this.recordFailed(p, kind, end - start, end);
       return false;
     }
@@ -243,6 +280,7 @@ class CellLoop {
     if (p.op === 'write') this.out.lastWritten.set(p.register, p.size);
     else if (p.op === 'remove') this.out.lastWritten.delete(p.register);
     this.o.history?.({ ...event, output, call: call - this.epoch, return: end - this.epoch });
+    this.recordSecond(p, end, end - start);
     if (p.measured) this.recordOk(p, end - start, end, rounds);
     return false;
   }
@@ -251,6 +289,17 @@ class CellLoop {
     let h = m.get(k);
     if (!h) m.set(k, (h = createHistogram()));
     return h;
+  }
+
+  /** Adds an operation (warm-up too) to the second of the loop it ended in; `ms` null: it failed. */
+  private recordSecond(p: PendingOp, end: number, ms: number | null): void {
+    this.lastAnyEnd = Math.max(this.lastAnyEnd, end);
+    const second = Math.max(0, Math.floor((end - this.loopStart) / 1000));
+    const k = perSecondKey(second, p.measured ? 'measured' : 'warmup', p.op, p.bucket);
+    let b = this.out.perSecond.get(k);
+    if (!b) this.out.perSecond.set(k, (b = { ok: createHistogram(), errors: 0 }));
+    if (ms === null) b.errors++;
+    else recordMs(b.ok, ms);
   }
 
   private count(p: PendingOp, end: number): void {
@@ -286,6 +335,8 @@ class CellLoop {
     out.startMs = this.measureStart ?? this.lastEnd;
     out.endMs = Math.max(this.lastEnd, out.startMs);
     out.endEpochMs = out.startEpochMs + (out.endMs - out.startMs);
+    out.loopStartEpochMs = performance.timeOrigin + this.loopStart;
+    out.loopSpanMs = Math.max(0, this.lastAnyEnd - this.loopStart);
     return out;
   }
 }
