@@ -126,9 +126,13 @@ export function registerBench(program: Command): void {
       const suite = await loadSuite(flags.suite);
       const workers = resolveWorkers(flags.workers, suite);
 
-      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } = await import('../bench/config/configurations.js');
+      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration, modelConfiguration } = await import('../bench/config/configurations.js');
       let configurations: ConfigurationHandle[];
-      if (flags.config) {
+      if (suite.kind === 'model' && flags.config)
+        throw new ConfigError('--config', `suite ${suite.name} is a model suite: it runs on the deterministic simulator, not on configurations; drop --config`);
+      if (suite.kind === 'model') {
+        configurations = [modelConfiguration(suite.model ?? {})];
+      } else if (flags.config) {
         const names = flags.configs?.split(',').map((s) => s.trim()).filter(Boolean);
         configurations = await configurationsFromFile(flags.config, names);
       } else if (suite.kind === 'micro') {
