@@ -34,6 +34,7 @@ interface BenchFlags {
   history?: boolean;
   progress: boolean;
   checks: boolean;
+  html: boolean;
   variants?: string;
   schedules?: string;
   workers?: string;
@@ -94,6 +95,7 @@ export function registerBench(program: Command): void {
     .option('--history', 'record every operation to history.jsonl (for rkvs check)')
     .option('--no-progress', 'no live progress output')
     .option('--no-checks', "skip the suite's latency-model and harness-overhead checks")
+    .option('--no-html', 'do not write report.html, charts/ and cost.csv (rkvs report DIR and rkvs cost DIR write them later)')
     .option('--variants <list>', `variants to run, of ${VARIANT_NAMES.join(',')} (default: the suite's)`)
     .option('--schedules <list>', `schedules to run, of ${SCHEDULE_NAMES.join(',')} (default: the suite's)`)
     .option('--workers <n|list|auto|sweep>', "spread every cell's clients over N worker processes (a list, or sweep = 1..cores, runs each count in turn) (default: the suite's, else 1)")
@@ -177,6 +179,7 @@ export function registerBench(program: Command): void {
           progress,
           signal: ac.signal,
           skipChecks: !flags.checks,
+          htmlAndCost: flags.html,
           options: { ...flags },
           workers,
           shard,
