@@ -53,10 +53,28 @@ async function exactGate(result: import('../bench/analyze/exact.js').ExactCompar
       `no cell of ${names.baseline} (suite ${result.baselineSuite}, ${result.baselineDir}) matches a cell of ${names.current} (suite ${result.currentSuite}, ${result.currentDir}): ` +
         'nothing was compared; compare two runs of the same suite (cells match on config, variant, schedule, op, value_bytes, clients, registers, workers, workload, mode, open_rate)',
     );
+  if (!flags.quiet) process.stdout.write(`${await exactToleranceLine(result.baselineDir, flags)}\n`);
   process.stdout.write(formatExactCompare(result, { quiet: flags.quiet }));
   await writeOutputs(exactMarkdown(result), flags, current, (dir) => writeExactCompareCsv(result, dir));
   if (result.regressions > 0) throw new ExitCode(1, `rkvs compare: ${result.regressions} cell key(s) regressed in exact metrics (zero tolerance)`);
   return { mode: 'exact', regressions: 0 };
+}
+
+/**
+ * What the exact gate tolerates (nothing) and which thresholds it leaves aside: a baseline's
+ * thresholds.yaml and the threshold flags are for timing comparisons, so the output says they were
+ * not used rather than letting a reader think they were.
+ */
+async function exactToleranceLine(baseline: string, flags: CompareFlags): Promise<string> {
+  const [{ existsSync }, { join }, { BASELINE_THRESHOLDS_FILES }] = await Promise.all([import('node:fs'), import('node:path'), import('../bench/analyze/thresholds.js')]);
+  const unused: string[] = [];
+  if (flags.thresholds && flags.thresholds !== 'none') unused.push(`--thresholds ${flags.thresholds}`);
+  else if (!flags.thresholds) {
+    const found = BASELINE_THRESHOLDS_FILES.map((f) => join(baseline, f)).find((f) => existsSync(f));
+    if (found) unused.push(found);
+  }
+  for (const [flag, v] of [['--threshold-p50', flags.thresholdP50], ['--threshold-p99', flags.thresholdP99], ['--threshold-throughput', flags.thresholdThroughput], ['--alpha', flags.alpha], ['--min-samples', flags.minSamples]] as const) if (v !== undefined) unused.push(flag);
+  return `thresholds: zero tolerance (exact metrics: any increase is a regression)${unused.length ? `; not used here, they are for timing comparisons: ${unused.join(', ')}` : ''}`;
 }
 
 async function statisticalGate(baseline: string, current: string, flags: CompareFlags, names: { baseline: string; current: string }): Promise<CompareOutcome> {

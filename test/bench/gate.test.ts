@@ -185,6 +185,12 @@ describe('exact metrics of the model suite', () => {
     const same = await rkvs(['compare', a, join(out, 'c'), '--no-csv']);
     expect(same.code, same.stdout + same.stderr).toBe(0);
     expect(same.stdout).toMatch(/no exact metric changed/);
+    expect(same.stdout).toContain('thresholds: zero tolerance (exact metrics: any increase is a regression)\n');
+    // a baseline's thresholds.yaml (and threshold flags) are for timing: the exact gate says it left them aside
+    await writeFile(join(a, 'thresholds.yaml'), 'p50: 50%\n');
+    const withFile = await rkvs(['compare', a, join(out, 'c'), '--no-csv', '--threshold-p99', '30%']);
+    expect(withFile.code, withFile.stdout + withFile.stderr).toBe(0);
+    expect(withFile.stdout).toContain(`thresholds: zero tolerance (exact metrics: any increase is a regression); not used here, they are for timing comparisons: ${join(a, 'thresholds.yaml')}, --threshold-p99`);
 
     const request = await modelRun(out, 'extra-request', 'extra-request');
     const round = await modelRun(out, 'extra-round', 'extra-round');
