@@ -136,10 +136,10 @@ describe('compareDirs on synthetic reports with known outcomes', () => {
     const r = await compareDirs(baseline, dir, { seed: SEED });
     expect(r.cells[0]!.warnings.join('\n')).toMatch(/3 failed operation\(s\) in the current run \(baseline 0\)/);
   });
-  it('the checked-in CI thresholds file is valid', async () => {
+  it('the checked-in CI thresholds file (of the A/B job) is valid and sets every threshold', async () => {
     const opts = await loadThresholdsFile(join(import.meta.dirname, '..', '..', 'reports', 'baseline', 'thresholds.yaml'));
-    expect(opts.thresholds?.p50).toBeGreaterThan(0);
-    expect(opts.overrides?.length).toBeGreaterThan(0);
+    for (const m of ['p50', 'p99', 'throughput'] as const) expect(opts.thresholds?.[m], m).toBeGreaterThan(0);
+    expect(opts.alpha).toBe(0.05);
   });
   it('renders a Markdown table with one row per metric', async () => {
     const r = await compareDirs(baseline, regressed, { seed: SEED });
