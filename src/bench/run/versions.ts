@@ -99,7 +99,7 @@ export async function resolveCommit(root: string, ref: string, what: string): Pr
 export async function workingTree(root: string): Promise<Version> {
   const commit = await resolveCommit(root, 'HEAD', 'HEAD_REF');
   const dirty = (await git(root, ['status', '--porcelain', '--untracked-files=no'], 'HEAD_REF')) !== '';
-  return { side: 'head', ref: 'HEAD and the working tree', commit, dirty, dir: root, worktree: false, install: 'as is', build: 'as is', noHtml: false };
+  return { side: 'head', ref: 'HEAD and the working tree', commit, dirty, dir: root, worktree: false, install: 'its own node_modules', build: 'runs as it is (bin/rkvs.js picks dist/ or the sources)', noHtml: false };
 }
 
 /**
