@@ -14,7 +14,7 @@ import { compareDirs, METRICS } from '../../src/bench/analyze/compare.js';
 import { compareExactDirs } from '../../src/bench/analyze/exact.js';
 import { bootstrapPercentileChange } from '../../src/bench/analyze/bootstrap.js';
 import { binsFromValues, welchChange } from '../../src/bench/analyze/stats.js';
-import { modelConfiguration } from '../../src/bench/config/configurations.js';
+import { configurationsFromFile, modelConfiguration } from '../../src/bench/config/configurations.js';
 import { parseSuite, type SuiteInput } from '../../src/bench/config/suite.js';
 import { runBench } from '../../src/bench/pipeline.js';
 import { createProgress } from '../../src/bench/run/progress.js';
@@ -242,6 +242,36 @@ describe('test-only knobs', () => {
     await store.put('k', new Uint8Array(1));
     await store.close();
     expect(seen).toEqual([5]);
+  });
+});
+
+describe('the latency knob in a real-time run', () => {
+  it('stretches every call of a bench run: no operation is faster than 1.25 d, and meta.json says the figures are injected', async () => {
+    // a lower bound only (a sleep never ends early), so a loaded machine cannot make this fail
+    const dir = tempDir('rkvs-gate-latency-');
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, ['version: 1', 'configurations:', '  slow:', '    replicas:', ...[0, 1, 2].map((i) => `      - { provider: memory, name: m${i}, latency: { distribution: fixed, ms: 40 } }`), '    t: 1', ''].join('\n'));
+    const suite = parseSuite({ name: 'knob', variants: ['raw'], schedules: ['fast'], sampleMs: 0, workloads: [{ name: 'mixed', mix: { write: 1, read: 1 }, valueBytes: [64], registers: 2, clients: 2, ops: 20, warmupOps: 2 }] }, 'test');
+    const runOnce = async (runId: string, inject: string) => {
+      const before = process.env[TEST_INJECT_ENV];
+      if (inject) process.env[TEST_INJECT_ENV] = inject;
+      try {
+        return await runBench({ suite, configurations: await configurationsFromFile(file), outDir: dir, runId, progress: createProgress({ mode: 'quiet' }), htmlAndCost: false });
+      } finally {
+        if (before === undefined) delete process.env[TEST_INJECT_ENV];
+        else process.env[TEST_INJECT_ENV] = before;
+      }
+    };
+    const plain = await runOnce('plain', '');
+    const slow = await runOnce('slow', 'latency+25%');
+    const p50s = async (d: string) => (await readFile(join(d, 'latency.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => Number(l.split(',')[16]));
+    expect((await readFile(join(dir, 'plain', 'latency.csv'), 'utf8')).split('\n')[0]!.split(',')[16]).toBe('p50_ms');
+    for (const p of await p50s(plain.dir)) expect(p).toBeGreaterThanOrEqual(39.9);
+    const stretched = await p50s(slow.dir);
+    expect(stretched.length).toBeGreaterThan(0);
+    for (const p of stretched) expect(p, 'every call 40 ms x 1.25').toBeGreaterThanOrEqual(49.9);
+    expect(JSON.stringify(slow.meta.notes)).toMatch(/TEST-ONLY regressions were injected \(latency x1\.25/);
+    expect(plain.meta.notes ?? []).not.toContainEqual(expect.stringMatching(/TEST-ONLY/));
   });
 });
 
