@@ -15,6 +15,7 @@ import { Command, CommanderError, Help, type Option } from 'commander';
 import { ConfigError, describeCause } from './errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode } from './exit-codes.js';
 import { PACKAGE_ROOT } from './util/package-root.js';
+import { registerAb } from './commands/ab.js';
 import { registerBench } from './commands/bench.js';
 import { registerCheck } from './commands/check.js';
 import { registerClean } from './commands/clean.js';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerClean(program);
   registerCompare(program);
+  registerAb(program);
   registerCost(program);
   registerReport(program);
   registerSimulate(program);

@@ -34,6 +34,7 @@ interface BenchFlags {
   history?: boolean;
   progress: boolean;
   checks: boolean;
+  html: boolean;
   variants?: string;
   schedules?: string;
   workers?: string;
@@ -94,6 +95,7 @@ export function registerBench(program: Command): void {
     .option('--history', 'record every operation to history.jsonl (for rkvs check)')
     .option('--no-progress', 'no live progress output')
     .option('--no-checks', "skip the suite's latency-model and harness-overhead checks")
+    .option('--no-html', 'do not write report.html, report.md, charts/ and cost.csv (rkvs report DIR and rkvs cost DIR write them later)')
     .option('--variants <list>', `variants to run, of ${VARIANT_NAMES.join(',')} (default: the suite's)`)
     .option('--schedules <list>', `schedules to run, of ${SCHEDULE_NAMES.join(',')} (default: the suite's)`)
     .option('--workers <n|list|auto|sweep>', "spread every cell's clients over N worker processes (a list, or sweep = 1..cores, runs each count in turn) (default: the suite's, else 1)")
@@ -126,9 +128,13 @@ export function registerBench(program: Command): void {
       const suite = await loadSuite(flags.suite);
       const workers = resolveWorkers(flags.workers, suite);
 
-      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration } = await import('../bench/config/configurations.js');
+      const { configurationsFromFile, defaultEmulatorConfiguration, memoryConfiguration, modelConfiguration } = await import('../bench/config/configurations.js');
       let configurations: ConfigurationHandle[];
-      if (flags.config) {
+      if (suite.kind === 'model' && flags.config)
+        throw new ConfigError('--config', `suite ${suite.name} is a model suite: it runs on the deterministic simulator, not on configurations; drop --config`);
+      if (suite.kind === 'model') {
+        configurations = [modelConfiguration(suite.model ?? {})];
+      } else if (flags.config) {
         const names = flags.configs?.split(',').map((s) => s.trim()).filter(Boolean);
         configurations = await configurationsFromFile(flags.config, names);
       } else if (suite.kind === 'micro') {
@@ -173,6 +179,7 @@ export function registerBench(program: Command): void {
           progress,
           signal: ac.signal,
           skipChecks: !flags.checks,
+          htmlAndCost: flags.html,
           options: { ...flags },
           workers,
           shard,
@@ -180,7 +187,7 @@ export function registerBench(program: Command): void {
           syncTimeoutS,
           yes: flags.yes ?? false,
         });
-        process.stdout.write(summaryTable(outcome.results, outcome.dir, { history: flags.history ?? false, configs: configOrder(outcome.meta) }));
+        process.stdout.write(summaryTable(outcome.results, outcome.dir, { history: flags.history ?? false, configs: configOrder(outcome.meta), html: flags.html }));
         if (outcome.interrupted) throw new ExitCode(130, `rkvs: interrupted; partial results written to ${outcome.dir}`);
         if (outcome.failures.length)
           throw new ExitCode(1, `rkvs: ${outcome.failures[0]}${outcome.failures.length > 1 ? ` (and ${outcome.failures.length - 1} more)` : ''}; results measured so far are in ${outcome.dir}`);

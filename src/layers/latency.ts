@@ -9,6 +9,7 @@ import { ConfigError, StoreError, type StoreOp } from '../errors.js';
 import { STORE_OPS, type CallOptions, type Layer, type Store } from '../store.js';
 import { abortError, throwIfAborted, type CallSite } from '../util/abort.js';
 import { Random } from '../util/random.js';
+import { testInjections } from '../util/test-inject.js';
 import { ForwardingStore } from './forwarding.js';
 
 /** A delay distribution, in milliseconds. A bare number is a fixed delay. */
@@ -57,6 +58,13 @@ export interface LatencyOptions {
   seed?: number | string;
   /** Called with every delay applied (for logging and tests). */
   onDelay?: (op: StoreOp, ms: number) => void;
+  /**
+   * TEST ONLY: stretches every drawn delay by this factor (1.25: +25% per call), an injected
+   * regression the regression gate's tests must catch (src/util/test-inject.ts). Never set it in a
+   * real configuration.
+   * @default 1, or the factor of RKVS_TEST_INJECT=latency+N% when that test-only variable is set
+   */
+  testFactor?: number;
 }
 
 /** Draws delays in milliseconds. */
@@ -241,6 +249,10 @@ export class LatencyStore extends ForwardingStore {
       const own = opts.perOp?.[op];
       samplers[op] = createDelaySampler(own ?? opts.delay ?? 0, delayRandom(seed, op), own !== undefined ? `latency.perOp.${op}` : 'latency.delay');
     }
+    // test-only (see LatencyOptions.testFactor): the samplers are wrapped only when it is not 1
+    const factor = opts.testFactor ?? testInjections().latencyFactor;
+    if (typeof factor !== 'number' || !(factor > 0) || !Number.isFinite(factor)) throw new ConfigError('latency.testFactor', `must be a positive number (test-only), got ${JSON.stringify(factor)}`);
+    if (factor !== 1) for (const op of STORE_OPS) samplers[op] = ((draw: DelaySampler) => () => draw() * factor)(samplers[op]);
     this.samplers = samplers;
     const k = opts.msPerKiB ?? 0;
     this.perKiB =

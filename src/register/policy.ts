@@ -1,3 +1,4 @@
+import { testInjections } from '../util/test-inject.js';
 import { compareTs, type Timestamp } from './timestamp.js';
 import type { RegisterPolicy } from './types.js';
 
@@ -13,7 +14,15 @@ export const DEFAULT_POLICY: RegisterPolicy = Object.freeze({
   atomicWriteBack: true,
 });
 
-/** DEFAULT_POLICY with the given decisions replaced. */
+/**
+ * DEFAULT_POLICY with the given decisions replaced. The test-only regressions of
+ * src/util/test-inject.ts (RKVS_TEST_INJECT) are switched on here, once per register: both are off
+ * unless a gate test asks for them, and then they cost the operation one boolean test.
+ */
 export function resolvePolicy(policy?: Partial<RegisterPolicy>): RegisterPolicy {
-  return { ...DEFAULT_POLICY, ...(policy ?? {}) };
+  const inj = testInjections();
+  const injected: Partial<RegisterPolicy> = {};
+  if (inj.extraRequest) injected.testExtraRequest = true;
+  if (inj.extraRound) injected.testExtraRound = true;
+  return { ...DEFAULT_POLICY, ...injected, ...(policy ?? {}) };
 }

@@ -274,6 +274,8 @@ export class RegisterClient {
       await this.awaitQuorum(w, eternal, signal);
     }
 
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) await this.injected(reg, register, w, signal);
+
     // Synchronous GC: wait until GC has finished at q replicas (never for a particular one, so the
     // write stays wait-free); the other replicas follow in the background. A timeout or abort here
     // does not fail the write, which has already taken effect.
@@ -449,6 +451,8 @@ export class RegisterClient {
       }
     }
 
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) rounds += await this.injected(reg, register, w, signal);
+
     if (chosen === null) return { ts: null, value: null, tombstone: false, rounds, wroteBack };
     return {
       ts: chosen.ts,
@@ -457,6 +461,21 @@ export class RegisterClient {
       rounds,
       wroteBack,
     };
+  }
+
+  /**
+   * TEST ONLY (policy.testExtraRequest / testExtraRound, src/util/test-inject.ts): the regressions
+   * the gate's tests inject. An extra request is one background get per replica; an extra round is
+   * one more list round the operation waits for at a quorum. Returns the rounds it added.
+   */
+  private async injected(reg: string, register: string, w: Waiter, signal: AbortSignal | undefined): Promise<number> {
+    if (this.policy.testExtraRequest) {
+      for (let i = 0; i < this.n; i++) this.rs.call(i, (s, sig) => s.get(eternalKey(reg), { signal: sig }), () => undefined);
+    }
+    if (!this.policy.testExtraRound) return 0;
+    const again = new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w);
+    await this.awaitQuorum(w, again, signal);
+    return 1;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -30,6 +30,16 @@ export interface RegisterPolicy {
   acceptEternal(eternalTs: Timestamp, tsr: Timestamp | null): boolean;
   /** Atomic reads write the chosen value back to a quorum when it was not seen there. Default true. */
   atomicWriteBack: boolean;
+  /**
+   * TEST ONLY (src/util/test-inject.ts): every operation also sends one get to every replica, in the
+   * background. An injected regression the gate must catch; never set outside its tests. Default false.
+   */
+  testExtraRequest?: boolean;
+  /**
+   * TEST ONLY (src/util/test-inject.ts): every operation waits for one more round (a list at a
+   * quorum) before it returns. An injected regression the gate must catch. Default false.
+   */
+  testExtraRound?: boolean;
 }
 
 export interface RobustStoreOptions {

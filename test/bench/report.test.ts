@@ -171,11 +171,11 @@ describe('report.html in headless Chromium', { timeout: 240_000 }, () => {
     expect(network).toEqual([]);
     expect(layout, `layout at 1280 px (seed ${SEED}; screenshot ${join(dir, 'screenshot.png')})`).toEqual([]);
   });
-  it('the report of the checked-in baseline (a default-suite run) shows every chart offline', async () => {
+  it('the report of the checked-in baseline (a model-suite run, virtual time) shows every chart offline', async () => {
     const baseline = join(import.meta.dirname, '..', '..', 'reports', 'baseline');
     const out = join(root, 'baseline-report.html');
     const r = await writeHtmlReport(baseline, { out, svgFiles: false, pngFiles: false });
-    expect(r.charts).toContain('latency-percentiles-emulators');
+    expect(r.charts).toContain('latency-percentiles-model');
     expect(r.charts).toContain('storage');
     expect(r.charts).toContain('requests-per-op');
     const { found, problems, network, layout } = await openInChromium(out);

@@ -107,6 +107,13 @@ export interface RelativeChangeCI {
   lower: number;
   upper: number;
   confidence: number;
+  /**
+   * Two-sided bootstrap p-value from the same replicates: 2 min(#r <= 0, #r >= 0) / R (at most 1).
+   * The interval excludes 0 exactly when pValue <= 1 - confidence: test and interval never disagree.
+   */
+  pValue: number;
+  /** The interval excludes 0. */
+  significant: boolean;
 }
 
 /**
@@ -133,9 +140,18 @@ export function bootstrapPercentileChange(
   const reps = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) reps[r] = relativeChange(sa(rng), sb(rng));
   reps.sort();
-  const tail = (1 - confidence) / 2;
-  const lower = reps[Math.max(0, Math.floor(tail * resamples))]!;
-  const upper = reps[Math.min(resamples - 1, Math.ceil((1 - tail) * resamples) - 1)]!;
-  return { estimate, lower, upper, confidence };
+  // k replicates are left out of each tail: lower = r[k] > 0 exactly when #(r <= 0) <= k, and
+  // upper = r[R-1-k] < 0 exactly when #(r >= 0) <= k, i.e. when the p-value below is <= 1 - confidence
+  const k = Math.min(Math.floor(((1 - confidence) / 2) * resamples + 1e-9), Math.floor((resamples - 1) / 2));
+  const lower = reps[k]!;
+  const upper = reps[resamples - 1 - k]!;
+  let atMost = 0;
+  let atLeast = 0;
+  for (const r of reps) {
+    if (r <= 0) atMost++;
+    if (r >= 0) atLeast++;
+  }
+  const pValue = Math.min(1, (2 * Math.min(atMost, atLeast)) / resamples);
+  return { estimate, lower, upper, confidence, pValue, significant: lower > 0 || upper < 0 };
 }
 

@@ -1,31 +1,36 @@
 /**
  * Compares two benchmark reports cell by cell, matching rows on the whole cell key (config, variant,
  * schedule, op, value_bytes, clients, registers, workers, workload, mode, open_rate), for a CI
- * performance-regression gate. Output: report/compare.ts and report/markdown.ts.
+ * performance-regression gate. Output: report/compare.ts and report/markdown.ts. (Model suite runs
+ * carry exact metrics instead, compared at zero tolerance by exact.ts.)
  *
- * For each matched cell and metric (p50, p99, throughput) the relative change current/baseline - 1
- * gets a verdict:
- * - `regressed`: worse by more than the metric's threshold AND the change is significant;
- * - `improved`: better by more than the threshold AND significant;
- * - `no significant change`: otherwise;
+ * For each matched cell and metric (p50, p99, throughput), one test gives the interval, the p-value
+ * and the significance together, at the same alpha, so they never disagree:
+ * - p50/p99: a bootstrap of the relative change of the percentile on the HDR histograms (two-level
+ *   over repetitions when both sides have several); the (1 - alpha) interval and the p-value come
+ *   from the same replicates; significant when the interval excludes 0 (exactly when p <= alpha);
+ * - throughput: Welch's t-test across repetitions (both sides need 2 or more) with the interval of
+ *   the relative change from the same t distribution (it excludes 0 exactly when p < alpha);
+ *   untested otherwise.
+ * The verdict follows from the interval and the threshold:
+ * - `regressed`: the interval is wholly on the worse side of 0, the change is worse than the
+ *   threshold and the interval reaches beyond it;
+ * - `improved`: the same on the better side;
+ * - `within threshold`: significant, but the change (or all of the interval) is within the threshold;
+ * - `no significant change`: the interval holds 0;
  * - `too few samples`: a side has fewer samples than needed to judge (warning, never fails the gate);
- * - `untested`: no histograms.jsonl on a side, so no significance test is possible (warning).
- *
- * Significance: p50/p99 use a bootstrap confidence interval of the relative change of the
- * percentile, computed on the HDR histograms (two-level over repetitions when there are several;
- * significant when the interval excludes 0). Throughput uses Welch's t-test on per-repetition throughput when both sides have at
- * least 2 repetitions; otherwise the Mann-Whitney U test of the latency distributions (in a closed
- * loop, throughput is clients / mean latency). Definitions: stats.ts and bootstrap.ts.
+ * - `untested`: nothing to test with (no histograms.jsonl, or throughput with one repetition).
+ * Definitions: stats.ts and bootstrap.ts.
  */
 import { cellId, cellKeyString, CELL_KEY_COLUMNS, type CellKey } from '../config/cell.js';
 import { cellKeyOf, readReportDir, type CellSamples, type CsvRow, type ReportData } from '../record/read.js';
 import { bootstrapPercentileChange } from './bootstrap.js';
-import { histogramBins, mannWhitneyU, percentile, relativeChange, totalCount, welchTTest, type Bin, type MannWhitneyResult } from './stats.js';
+import { histogramBins, percentile, relativeChange, totalCount, welchChange, type Bin } from './stats.js';
 
 export const METRICS = ['p50', 'p99', 'throughput'] as const;
 export type Metric = (typeof METRICS)[number];
 
-export type Verdict = 'regressed' | 'improved' | 'no significant change' | 'too few samples' | 'untested';
+export type Verdict = 'regressed' | 'improved' | 'within threshold' | 'no significant change' | 'too few samples' | 'untested';
 
 /** Relative thresholds per metric, as fractions (0.1 = 10%). */
 export type Thresholds = Record<Metric, number>;
@@ -48,6 +53,8 @@ export interface CompareOptions {
   seed?: number;
   /** Per-cell thresholds: every override whose `match` fits a cell applies, later ones win. */
   overrides?: ThresholdOverride[];
+  /** Where the thresholds came from, carried into the result for the output. */
+  thresholdsSource?: string;
 }
 
 /** Thresholds for the cells whose key has every field of `match`. */
@@ -77,8 +84,8 @@ export interface MetricComparison {
   ciUpper: number;
   /** p-value of the test used (NaN when not computed). */
   pValue: number;
-  /** Which test decided significance. */
-  test: 'bootstrap' | 'welch' | 'mann-whitney' | 'none';
+  /** Which test gave the interval, the p-value and the significance. */
+  test: 'bootstrap' | 'welch' | 'none';
   significant: boolean;
   threshold: number;
   verdict: Verdict;
@@ -103,13 +110,15 @@ export interface CompareResult {
   onlyInCurrent: CellKey[];
   thresholds: Thresholds;
   alpha: number;
+  /** Where the thresholds came from (a file, the defaults, flags), as `rkvs compare` prints it. */
+  thresholdsSource?: string;
   warnings: string[];
   /** Cells with at least one regressed metric. */
   regressions: number;
   improvements: number;
 }
 
-const VERDICT_ORDER: Verdict[] = ['regressed', 'too few samples', 'untested', 'improved', 'no significant change'];
+const VERDICT_ORDER: Verdict[] = ['regressed', 'too few samples', 'untested', 'improved', 'within threshold', 'no significant change'];
 
 function worst(vs: Verdict[]): Verdict {
   for (const v of VERDICT_ORDER) if (vs.includes(v)) return v;
@@ -169,7 +178,11 @@ export function compareReports(base: ReportData, cur: ReportData, opts: CompareO
   if (onlyInBaseline.length) warnings.push(`${onlyInBaseline.length} cell(s) only in the baseline (not compared): ${onlyInBaseline.map(cellKeyString).join(', ')}`);
   if (onlyInCurrent.length) warnings.push(`${onlyInCurrent.length} cell(s) only in the current run (not compared): ${onlyInCurrent.map(cellKeyString).join(', ')}`);
   if (cells.length === 0) warnings.push(`no cell matched between the two reports (same ${CELL_KEY_COLUMNS.join(', ')})`);
+  const untestedThroughput = cells.filter((c) => c.metrics.some((m) => m.metric === 'throughput' && m.verdict === 'untested' && m.note.startsWith('needs 2'))).length;
+  if (untestedThroughput)
+    warnings.push(`throughput not tested in ${untestedThroughput} cell(s): it is tested across repetitions and needs 2 or more per side (rkvs bench --repeat N, or rkvs ab, whose rounds are repetitions)`);
   return {
+    thresholdsSource: opts.thresholdsSource,
     baselineDir: base.dir,
     currentDir: cur.dir,
     cells,
@@ -211,8 +224,7 @@ function compareCell(
   });
   const b = side(bRow, bCell, bBins);
   const c = side(cRow, cCell, cBins);
-  const mw = bBins && cBins ? mannWhitneyU(bBins, cBins) : null;
-  const metrics = METRICS.map((metric) => compareMetric(metric, b, c, mw, s));
+  const metrics = METRICS.map((metric) => compareMetric(metric, b, c, s));
   const label = cellKeyString(key);
   for (const m of metrics) if (m.verdict === 'too few samples') warnings.push(`${label} ${m.metric}: too few samples (${m.note})`);
   const errB = num(bRow, 'errors');
@@ -237,7 +249,7 @@ function metricValues(metric: Metric, b: Side, c: Side): [number, number] {
   return [num(b.row, `${metric}_ms`), num(c.row, `${metric}_ms`)];
 }
 
-function compareMetric(metric: Metric, b: Side, c: Side, mw: MannWhitneyResult | null, s: CellSettings): MetricComparison {
+function compareMetric(metric: Metric, b: Side, c: Side, s: CellSettings): MetricComparison {
   const threshold = s.thresholds[metric];
   const [baseline, current] = metricValues(metric, b, c);
   const change = relativeChange(baseline, current);
@@ -246,37 +258,38 @@ function compareMetric(metric: Metric, b: Side, c: Side, mw: MannWhitneyResult |
   const p = metric === 'p50' ? 50 : 99;
   const needed = metric === 'throughput' ? s.minSamples : Math.max(s.minSamples, Math.ceil(s.minTail / (1 - p / 100)));
   if (b.n < needed || c.n < needed) return { ...m, verdict: 'too few samples', note: `needs ${needed} ok samples per side, has ${b.n} / ${c.n}` };
-  if (metric === 'throughput') testThroughput(m, b, c, mw, s);
-  else if (b.bins && c.bins) {
+  if (metric === 'throughput') {
+    const rb = repeatThroughputs(b.cell);
+    const rc = repeatThroughputs(c.cell);
+    if (rb.length < 2 || rc.length < 2) return { ...m, verdict: 'untested', note: `needs 2 or more repetitions per side to test throughput, has ${rb.length} / ${rc.length}` };
+    // the values, the change and the interval all come from the per-repetition throughputs
+    const w = welchChange(rb, rc, s.alpha);
+    Object.assign(m, { baseline: w.meanA, current: w.meanB, change: w.change, test: 'welch', pValue: w.pValue, ciLower: w.lower, ciUpper: w.upper, significant: w.pValue < s.alpha });
+    m.note = `mean of ${rb.length} / ${rc.length} repetitions`;
+  } else if (b.bins && c.bins) {
     // one group per repetition (two-level bootstrap) when there are several
     const ci = bootstrapPercentileChange(repeatGroups(b.cell, b.bins), repeatGroups(c.cell, c.bins), p, { resamples: s.resamples, confidence: 1 - s.alpha, seed: s.seed });
-    Object.assign(m, { test: 'bootstrap', ciLower: ci.lower, ciUpper: ci.upper, significant: ci.lower > 0 || ci.upper < 0, pValue: mw ? mw.pValue : NaN });
+    Object.assign(m, { test: 'bootstrap', ciLower: ci.lower, ciUpper: ci.upper, significant: ci.significant, pValue: ci.pValue });
   }
   if (m.test === 'none') return { ...m, verdict: 'untested', note: 'no histograms.jsonl on a side: significance not tested' };
   return decide(m, metric !== 'throughput');
 }
 
-/** Welch's t-test across repetitions when both sides have 2 or more, else Mann-Whitney U on latencies. */
-function testThroughput(m: MetricComparison, b: Side, c: Side, mw: MannWhitneyResult | null, s: CellSettings): void {
-  const rb = repeatThroughputs(b.cell);
-  const rc = repeatThroughputs(c.cell);
-  if (rb.length >= 2 && rc.length >= 2) {
-    const w = welchTTest(rb, rc);
-    Object.assign(m, { test: 'welch', pValue: w.pValue, significant: w.pValue < s.alpha });
-  } else if (mw) {
-    Object.assign(m, { test: 'mann-whitney', pValue: mw.pValue, significant: mw.pValue < s.alpha, note: 'fewer than 2 repetitions per side: tested on the latency distribution' });
-  }
-}
-
-/** The verdict of a tested metric: beyond its threshold AND significant, either way. */
-function decide(m: MetricComparison, lowerIsBetter: boolean): MetricComparison {
-  const worse = lowerIsBetter ? m.change > m.threshold : m.change < -m.threshold;
-  const better = lowerIsBetter ? m.change < -m.threshold : m.change > m.threshold;
-  if (m.significant && worse) return { ...m, verdict: 'regressed' };
-  if (m.significant && better) return { ...m, verdict: 'improved' };
-  if (m.significant) return { ...m, note: `significant but within the ${fmtPct(m.threshold)} threshold` };
-  if (worse || better) return { ...m, note: 'beyond the threshold but not significant' };
-  return m;
+/**
+ * The verdict of a tested metric, from its interval and threshold (never against them): regressed
+ * (improved) when the interval lies wholly on the worse (better) side of 0, the change is beyond the
+ * threshold and the interval reaches beyond it too; within threshold when significant otherwise.
+ */
+export function decide(m: MetricComparison, lowerIsBetter: boolean): MetricComparison {
+  const note = (extra: string) => (m.note ? `${m.note}; ${extra}` : extra);
+  // oriented so that positive is worse
+  const worse = lowerIsBetter ? m.change : -m.change;
+  const lo = lowerIsBetter ? m.ciLower : -m.ciUpper;
+  const hi = lowerIsBetter ? m.ciUpper : -m.ciLower;
+  if (!m.significant) return worse > m.threshold || worse < -m.threshold ? { ...m, note: note('beyond the threshold but not significant') } : m;
+  if (lo > 0 && worse > m.threshold && hi > m.threshold) return { ...m, verdict: 'regressed' };
+  if (hi < 0 && worse < -m.threshold && lo < -m.threshold) return { ...m, verdict: 'improved' };
+  return { ...m, verdict: 'within threshold', note: note(`significant, within the ${fmtPct(m.threshold).replace(/^\+/, '')} threshold`) };
 }
 
 /** A relative change as a signed percentage (`+12.5%`, `-3.0%`, `+150%`). */
@@ -291,11 +304,12 @@ function repeatGroups(cell: CellSamples | undefined, merged: Bin[]): Bin[][] {
   return groups.length >= 2 ? groups : [merged];
 }
 
+/** Successful operations per second of each repetition (ok / measured window), as latency.csv's ops_per_s. */
 function repeatThroughputs(cell: CellSamples | undefined): number[] {
   if (!cell) return [];
   return cell.repeats
     .filter((r) => Number.isFinite(r.start_ms) && Number.isFinite(r.end_ms) && r.end_ms > r.start_ms)
-    .map((r) => ((r.ok + r.errors) * 1000) / (r.end_ms - r.start_ms));
+    .map((r) => (r.ok * 1000) / (r.end_ms - r.start_ms));
 }
 
 /** Reads both report directories and compares them. */

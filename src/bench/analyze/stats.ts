@@ -21,7 +21,12 @@
  *   widens the interval. The confidence interval of the relative change q_b / q_a - 1 is the
  *   percentile interval of the replicates.
  * - Welch's t-test: unequal variances, Welch-Satterthwaite degrees of freedom, two-sided p-value
- *   from Student's t distribution (regularized incomplete beta function).
+ *   from Student's t distribution (regularized incomplete beta function). Its confidence interval of
+ *   the relative change of the means uses the same t distribution and alpha, so it excludes 0
+ *   exactly when p < alpha.
+ * - The bootstrap p-value of a relative change (bootstrap.ts) comes from the same replicates as its
+ *   interval: p = 2 min(#replicates <= 0, #replicates >= 0) / R, and the (1 - alpha) interval
+ *   excludes 0 exactly when p <= alpha.
  */
 import type { Histogram } from '../run/histogram.js';
 
@@ -251,6 +256,51 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchRes
   const t = (mB - mA) / Math.sqrt(se2);
   const df = (se2 * se2) / ((vA * vA) / (a.length - 1) + (vB * vB) / (b.length - 1));
   return { meanA: mA, meanB: mB, t, df, pValue: studentTTwoSided(t, df) };
+}
+
+/**
+ * The two-sided critical value of Student's t: the t >= 0 whose two-sided p-value with df degrees
+ * of freedom is `alpha` (bisection on studentTTwoSided, to 1e-12).
+ */
+export function studentTCritical(alpha: number, df: number): number {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha ${alpha} must be between 0 and 1`);
+  let lo = 0;
+  let hi = 1;
+  while (studentTTwoSided(hi, df) > alpha) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTTwoSided(mid, df) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** Welch's test of b against a with the confidence interval of the relative change of the means. */
+export interface WelchChange extends WelchResult {
+  /** meanB / meanA - 1. */
+  change: number;
+  /** (1 - alpha) interval of (meanB - meanA) / meanA: excludes 0 exactly when pValue < alpha. */
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Welch's t-test and the matching confidence interval (level 1 - alpha) of the relative change of
+ * the means, (mB - mA ± t_crit se) / mA: the interval excludes 0 exactly when p < alpha, so the two
+ * never disagree. Needs 2 values per sample (else everything is NaN).
+ */
+export function welchChange(a: readonly number[], b: readonly number[], alpha: number): WelchChange {
+  const w = welchTTest(a, b);
+  const change = relativeChange(w.meanA, w.meanB);
+  if (!Number.isFinite(w.pValue) || !(w.meanA > 0)) return { ...w, change, lower: NaN, upper: NaN };
+  const diff = w.meanB - w.meanA;
+  if (w.t === 0 || !Number.isFinite(w.t)) {
+    const flat = diff / w.meanA;
+    return { ...w, change, lower: flat, upper: flat };
+  }
+  const se = Math.abs(diff / w.t);
+  const half = studentTCritical(alpha, w.df) * se;
+  return { ...w, change, lower: (diff - half) / w.meanA, upper: (diff + half) / w.meanA };
 }
 
 function mean(xs: readonly number[]): number {

@@ -1,13 +1,16 @@
 /**
- * Thresholds of `rkvs compare`: parsing `10%` / `0.1`, and the thresholds file (JSON or YAML) with
- * per-cell overrides matched on any fields of the cell key.
+ * Thresholds of `rkvs compare`: parsing `10%` / `0.1`, the thresholds file (JSON or YAML) with
+ * per-cell overrides matched on any fields of the cell key, and which thresholds a comparison uses:
+ * `--thresholds FILE` (or `none`), else BASELINE/thresholds.yaml when present, else the defaults,
+ * with the flags on top.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { CELL_KEY_COLUMNS, type CellKey } from '../config/cell.js';
-import { METRICS, type CompareOptions, type Metric, type ThresholdOverride, type Thresholds } from './compare.js';
+import { DEFAULT_THRESHOLDS, fmtPct, METRICS, type CompareOptions, type Metric, type ThresholdOverride, type Thresholds } from './compare.js';
 
 /** Parses a threshold such as `10%`, `10 %` or `0.1` into a fraction; `where` names the flag or field. */
 export function parseThreshold(text: unknown, where: string): number {
@@ -96,3 +99,70 @@ export function checkPositiveInt(v: unknown, where: string): number {
   return n;
 }
 
+
+/** Files looked for in the baseline directory, in this order, when --thresholds is not given. */
+export const BASELINE_THRESHOLDS_FILES = ['thresholds.yaml', 'thresholds.yml', 'thresholds.json'] as const;
+
+/** The threshold and significance flags of `rkvs compare` and `rkvs ab`, as given. */
+export interface ThresholdFlags {
+  /** A file, or `none` for the built-in defaults (no file, not even the baseline's). */
+  thresholds?: string;
+  thresholdP50?: string;
+  thresholdP99?: string;
+  thresholdThroughput?: string;
+  alpha?: string;
+  minSamples?: string;
+}
+
+/**
+ * The thresholds of a comparison and where they came from: `--thresholds FILE` (`none`: the
+ * defaults), else the baseline directory's thresholds.yaml when it has one, else the defaults;
+ * the flags override any of them. `thresholdsSource` says which, for the output.
+ */
+export async function resolveThresholds(baselineDir: string, flags: ThresholdFlags): Promise<CompareOptions> {
+  let opts: CompareOptions = {};
+  let source = 'the built-in defaults';
+  if (flags.thresholds === 'none') source = 'the built-in defaults (--thresholds none)';
+  else if (flags.thresholds) {
+    opts = await loadThresholdsFile(flags.thresholds);
+    source = `${flags.thresholds} (--thresholds)`;
+  } else {
+    const found = BASELINE_THRESHOLDS_FILES.map((f) => join(baselineDir, f)).find((f) => existsSync(f));
+    if (found) {
+      opts = await loadThresholdsFile(found);
+      source = `${found} (the baseline's; --thresholds FILE or none to use others)`;
+    }
+  }
+  const thresholds = { ...opts.thresholds };
+  const fromFlags: string[] = [];
+  const flag = (m: Metric, v: string | undefined, name: string) => {
+    if (v === undefined) return;
+    thresholds[m] = parseThreshold(v, name);
+    fromFlags.push(name);
+  };
+  flag('p50', flags.thresholdP50, '--threshold-p50');
+  flag('p99', flags.thresholdP99, '--threshold-p99');
+  flag('throughput', flags.thresholdThroughput, '--threshold-throughput');
+  opts.thresholds = thresholds;
+  if (flags.alpha !== undefined) {
+    opts.alpha = checkAlpha(flags.alpha, '--alpha');
+    fromFlags.push('--alpha');
+  }
+  if (flags.minSamples !== undefined) {
+    opts.minSamples = checkPositiveInt(flags.minSamples, '--min-samples');
+    fromFlags.push('--min-samples');
+  }
+  opts.thresholdsSource = fromFlags.length ? `${source}, with ${fromFlags.join(', ')}` : source;
+  return opts;
+}
+
+/** One line: `thresholds from <source>: p50 10%, p99 20%, throughput 10%; alpha 0.05; 1 per-cell override`. */
+export function describeThresholds(opts: CompareOptions): string {
+  const t: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
+  const n = opts.overrides?.length ?? 0;
+  const pct = (x: number) => fmtPct(x).replace(/^\+/, '');
+  return (
+    `thresholds from ${opts.thresholdsSource ?? 'the built-in defaults'}: p50 ${pct(t.p50)}, p99 ${pct(t.p99)}, throughput ${pct(t.throughput)}; ` +
+    `alpha ${opts.alpha ?? 0.05}; ${n} per-cell override${n === 1 ? '' : 's'}`
+  );
+}

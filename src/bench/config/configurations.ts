@@ -3,6 +3,7 @@
  * and thin links to src/bench/config.ts (the embedded emulator default and configuration files).
  */
 import { createMemoryStore } from '../../adapters/memory.js';
+import { ConfigError } from '../../errors.js';
 import type { Store } from '../../store.js';
 import { emulatorConfiguration, loadConfigurations } from './file.js';
 import { DelayedStore } from './stores.js';
@@ -42,6 +43,22 @@ export function memoryConfiguration(o: MemoryConfigurationOptions = {}): Configu
         },
       };
     },
+  };
+}
+
+/**
+ * The replicas of a model suite: the deterministic simulator's (run/model.ts), in virtual time,
+ * every call taking `delayMs`. Described in meta.json; never opened as stores.
+ */
+export function modelConfiguration(o: { n?: number; t?: number; delayMs?: number } = {}): ConfigurationHandle {
+  const n = o.n ?? 3;
+  const t = o.t ?? Math.floor((n - 1) / 2);
+  const delayMs = o.delayMs ?? 10;
+  return {
+    name: 'model',
+    // the simulated replicas live in memory: priced as local storage (free)
+    describe: () => ({ name: 'model', kind: 'simulator', clock: 'virtual', n, t, delayMs, effectFraction: 0.5, replicas: Array.from({ length: n }, (_, i) => ({ name: `r${i}`, provider: 'memory', simulated: true })) }),
+    open: () => Promise.reject(new ConfigError('model', 'the model configuration is the deterministic simulator of a model suite; it is not opened as stores')),
   };
 }
 

@@ -18,8 +18,11 @@ export const suiteSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only'),
     description: z.string().default(''),
-    /** 'latency' (default): workloads against configurations; 'micro': tinybench CPU cost on memory replicas. */
-    kind: z.enum(['latency', 'micro']).default('latency'),
+    /**
+     * 'latency' (default): workloads against configurations; 'micro': tinybench CPU cost on memory
+     * replicas; 'model': the workloads on the deterministic simulator, exact metrics (exact.csv).
+     */
+    kind: z.enum(['latency', 'micro', 'model']).default('latency'),
     variants: z.array(z.enum(BENCH_VARIANTS)).min(1).default(['raw', 'regular', 'atomic']),
     schedules: z.array(z.enum(BENCH_SCHEDULES)).min(1).default(['fast']),
     repeat: int(1).default(1),
@@ -50,6 +53,8 @@ export const suiteSchema = z
       })
       .strict()
       .default({}),
+    /** model suites: the simulated replicas (n, t, and the virtual delay of every call in ms; default n 3, d 10). */
+    model: z.object({ n: int(1).default(3), t: int(0).optional(), delayMs: z.number().positive().default(10) }).strict().optional(),
     /** micro suites: tinybench settings. */
     micro: z
       .object({

@@ -3,12 +3,14 @@
  * merging), kept under its full cell key as it is taken, so partial results can always be written
  * (interrupt, failing configuration). Repetitions of a cell add up; different cells never do.
  */
-import { cellId, cellOf, type Cell, type CellKey } from '../config/cell.js';
+import { cellId, cellKeyString, cellOf, type Cell, type CellKey } from '../config/cell.js';
 import { addCounts, emptyCounts, type RequestCounts } from '../run/counting.js';
 import { encodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
 import type { CellMeasurement, MeasuredWindow, StorageMeasurement } from '../run/measurement.js';
 import { REPORT_FORMAT, type ErrorsRow, type LatencyRow, type OverheadRow, type PerSecondRow, type RequestsRow } from './schema.js';
 import { errorRows, latencyRows, overheadRows, perSecondRows, requestRows, sortedCells } from './rows.js';
+import { exactId, formatExact } from './exact.js';
+import type { ExactMetric } from '../run/exact.js';
 
 export type { CellKey };
 
@@ -139,6 +141,8 @@ export class BenchResults {
   /** History lines (`--history`), in the order the cells ran. */
   readonly history: string[] = [];
   private readonly seconds = new Map<string, SecondEntry>();
+  /** Exact metrics of a model suite (exact.csv), one per (cell key, replica, metric). */
+  private readonly exactRows = new Map<string, ExactMetric>();
 
   constructor(
     readonly runId: string,
@@ -162,6 +166,21 @@ export class BenchResults {
     for (const x of m.perSecond ?? [])
       this.addSecond({ ...x.key, repeat: m.repeat, cell_id: m.cellId, second: x.second, phase: x.phase, start_ms: x.startEpochMs, span_ms: x.spanMs, ok: x.ok, errors: x.errors });
     if (m.ran) this.cellsMeasured++;
+    for (const e of m.exact ?? []) this.addExact(e);
+  }
+
+  /** Keeps the first value of each exact metric; a repetition that differs means the model is not deterministic. */
+  private addExact(e: ExactMetric): void {
+    const id = exactId(e);
+    const prev = this.exactRows.get(id);
+    if (!prev) this.exactRows.set(id, e);
+    else if (formatExact(prev.value) !== formatExact(e.value))
+      this.failures.push(`exact metric ${e.metric} of ${cellKeyString(e.key)} at ${e.replica} differs between repetitions (${formatExact(prev.value)} vs ${formatExact(e.value)}): the model run is not deterministic`);
+  }
+
+  /** The exact metrics (model suites), empty otherwise. */
+  exact(): ExactMetric[] {
+    return [...this.exactRows.values()];
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Cell } from '../config/cell.js';
 import type { RunMeta } from './meta.js';
 import { redact } from './meta.js';
 import type { BenchResults } from './results.js';
+import { EXACT_FILE, exactCsv } from './exact.js';
 
 export { makeRunId } from '../run/plan.js';
 
@@ -64,13 +65,14 @@ export async function writeFiles(dir: string, files: readonly [string, string][]
   return written;
 }
 
-/** The exact record of a run: histograms.jsonl, counters.json, history.jsonl (when recorded) and meta.json. */
+/** The exact record of a run: histograms.jsonl, counters.json, exact.csv (model suites), history.jsonl (when recorded) and meta.json. */
 export function recordFiles(results: BenchResults, meta: RunMeta, o: { history?: boolean | string[] } = {}): [string, string][] {
   const lines = (xs: readonly string[]) => xs.join('\n') + (xs.length ? '\n' : '');
   const history = Array.isArray(o.history) ? o.history : results.history;
   return [
     ['histograms.jsonl', lines(results.histogramLines.map((l) => JSON.stringify(l)))],
     ['counters.json', JSON.stringify(results.counters()) + '\n'],
+    ...(results.exact().length ? [[EXACT_FILE, exactCsv(results.exact())] as [string, string]] : []),
     ...(o.history ? [['history.jsonl', lines(history)] as [string, string]] : []),
     ['meta.json', JSON.stringify(redact(meta), null, 2) + '\n'],
   ];

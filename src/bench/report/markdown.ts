@@ -12,6 +12,7 @@ import { sideBySideMarkdown } from './side-by-side.js';
 const ICON: Record<Verdict, string> = {
   regressed: ':red_circle: regressed',
   improved: ':green_circle: improved',
+  'within threshold': 'within threshold',
   'no significant change': 'no significant change',
   'too few samples': ':warning: too few samples',
   untested: ':warning: untested',
@@ -42,12 +43,13 @@ export function compareMarkdown(result: CompareResult): string {
   lines.push(`Baseline \`${result.baselineDir}\`, current \`${result.currentDir}\`. ${escapeCell(summaryLine(result))}.`);
   lines.push('');
   const rows = compareRows(result);
-  const notable = rows.filter((r) => r[r.length - 1] !== 'no significant change');
-  const quiet = rows.filter((r) => r[r.length - 1] === 'no significant change');
+  const calm = (r: string[]) => r[r.length - 1] === 'no significant change' || r[r.length - 1] === 'within threshold';
+  const notable = rows.filter((r) => !calm(r));
+  const quiet = rows.filter(calm);
   if (notable.length) lines.push(...markdownTable(notable));
   else lines.push('No metric changed significantly beyond its threshold.');
   if (quiet.length) {
-    lines.push('', `<details><summary>${quiet.length} metric(s) with no significant change</summary>`, '');
+    lines.push('', `<details><summary>${quiet.length} metric(s) with no significant change or within their threshold</summary>`, '');
     lines.push(...markdownTable(quiet));
     lines.push('', '</details>');
   }
@@ -65,7 +67,7 @@ export function compareMarkdown(result: CompareResult): string {
   }
   lines.push('');
   lines.push(
-    '_change = current / baseline - 1; CI = bootstrap confidence interval of the change (percentiles); p = Mann-Whitney U (latency) or Welch t (throughput across repetitions)._',
+    `_change = current / baseline - 1; CI = ${Math.round((1 - result.alpha) * 1000) / 10}% confidence interval of the change and p = its p-value, from one test: a bootstrap of the percentile (latency) or Welch's t across repetitions (throughput)._`,
   );
   return lines.join('\n') + '\n';
 }

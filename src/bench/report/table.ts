@@ -16,6 +16,8 @@ export interface SummaryOptions {
   history?: boolean;
   /** The run's configurations in the order it ran them: the first is the side-by-side reference. */
   configs?: readonly string[];
+  /** report.html and report.md were written (false with `rkvs bench --no-html`). @default true */
+  html?: boolean;
 }
 
 const HEAD = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'regs', 'workers', 'workload', 'load', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
@@ -66,7 +68,7 @@ export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {
     lines.push('', 'failures:');
     for (const f of r.failures) lines.push(`  ${f}`);
   }
-  lines.push('', `report: ${dir} (report.html, report.md, the CSV files)`);
+  lines.push('', o.html === false ? `report: ${dir} (the CSV files; rkvs report ${dir} writes report.html and report.md)` : `report: ${dir} (report.html, report.md, the CSV files)`);
   if (o.history) lines.push(`history: ${path.join(dir, 'history.jsonl')} (${r.history.length} operations; check it with: rkvs check ${path.join(dir, 'history.jsonl')})`);
   return lines.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  */
 import type { Cell, CellKey } from '../config/cell.js';
 import type { RequestCounts } from './counting.js';
+import type { ExactMetric } from './exact.js';
 import type { Histogram } from './histogram.js';
 import type { ReplicaUsage } from './storage.js';
 
@@ -83,6 +84,8 @@ export interface CellMeasurement {
   /** False when no client of the cell ran in this process (a shard with fewer clients than shards). */
   ran: boolean;
   interrupted: boolean;
+  /** Exact metrics (model suites only, run/model.ts): the figures exact.csv holds. */
+  exact?: ExactMetric[];
 }
 
 /** Where the run stage puts each measurement as soon as it is taken. */

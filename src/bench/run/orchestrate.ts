@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeCause } from '../../errors.js';
 import { withTimeout } from '../../util/abort.js';
+import { describeInjections } from '../../util/test-inject.js';
 import { cleanupOpened, guardConfiguration } from '../config/clean.js';
 import { replicaScope } from '../config/configurations.js';
 import { isProviderConfiguration } from '../config/file.js';
@@ -42,7 +43,7 @@ export interface RunOutcome {
 
 /** Refuses buckets holding foreign objects before anything is written (unless `yes`). */
 export async function guardConfigurations(o: RunOptions & { yes?: boolean }): Promise<void> {
-  if (o.suite.kind === 'micro') return;
+  if (o.suite.kind !== 'latency') return;
   for (const h of o.configurations) await guardConfiguration(h, { yes: o.yes, signal: o.signal });
 }
 
@@ -69,9 +70,14 @@ export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSin
   out.historyEpochMs = performance.timeOrigin + ctx.epochMs;
   let procs: Processes | undefined;
   try {
+    const injected = describeInjections();
+    if (injected) out.notes.push(`TEST-ONLY regressions were injected (${injected}; RKVS_TEST_INJECT or src/util/test-inject.ts): these figures are not the code's own`);
     if (o.suite.kind === 'micro') {
       const { runMicro } = await import('./micro.js');
       await runMicro({ suite: o.suite, sink, progress: o.progress, createRobustStore, variants, schedules: plan.schedules, signal: o.signal });
+    } else if (o.suite.kind === 'model') {
+      const { runModel } = await import('./model.js');
+      await runModel({ suite: o.suite, cells: plan.cells, sink, progress: o.progress, createRobustStore, seed: plan.seed, ops: o.ops, durationS: o.durationS, signal: o.signal });
     } else {
       const checks = !o.skipChecks && (!plan.shard || plan.shard.index === 0) ? checkCellCount(o.suite.checks, variants, plan.schedules, !!createRobustStore) : 0;
       o.progress.plan(o.configurations.length * plan.counts.length * plan.cells.length + checks);

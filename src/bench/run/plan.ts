@@ -205,6 +205,12 @@ function checkDistribution(o: RunOptions & { runId?: string }, counts: number[])
     if (bad) throw new ConfigError('--workers', `configuration ${bad.name} cannot be opened in worker processes; run it without --workers`);
     if (o.suite.kind === 'micro') throw new ConfigError('--workers', 'the micro suite measures CPU cost in one process; run it without --workers');
   }
+  if (o.suite.kind === 'model') {
+    const why = 'the model suite runs every cell in this process on the deterministic simulator';
+    if (counts.some((n) => n > 1)) throw new ConfigError('--workers', `${why}; run it without --workers`);
+    if (o.shard && o.shard.count > 1) throw new ConfigError('--shard', `${why}; run it without --shard (it takes seconds)`);
+    if (o.history) throw new ConfigError('--history', `${why} and records no history; rkvs soak checks the simulator's histories`);
+  }
   if (o.shard && o.shard.count > 1) {
     if (!o.runId)
       throw new ConfigError(
