@@ -70,36 +70,52 @@ describe('suite validation', () => {
 });
 
 describe('runBench', () => {
-  it('keeps going when a configuration has an unreachable replica, reports one line, writes the rest', async () => {
-    const broken: ConfigurationHandle = {
-      name: 'broken',
-      describe: () => ({ name: 'broken', secretAccessKey: 'hunter2' }),
-      async open() {
-        const down = Object.assign(createMemoryStore({ name: 'down' }), {
-          list: async (prefix: string) => {
-            throw new StoreError({ kind: 'Unavailable', store: 'down', op: 'list', key: prefix, detail: 'connect ECONNREFUSED 127.0.0.1:9' });
-          },
-        });
-        return { replicas: [createMemoryStore({ name: 'a' }), down, createMemoryStore({ name: 'c' })], t: 1, close: async () => {} };
+  const downStore = (name: string) =>
+    Object.assign(createMemoryStore({ name }), {
+      list: async (prefix: string) => {
+        throw new StoreError({ kind: 'Unavailable', store: name, op: 'list', key: prefix, detail: 'connect ECONNREFUSED 127.0.0.1:9' });
       },
-    };
+    });
+  const brokenConfiguration = (down: number): ConfigurationHandle => ({
+    name: 'broken',
+    describe: () => ({ name: 'broken', secretAccessKey: 'hunter2' }),
+    async open() {
+      const replicas = [createMemoryStore({ name: 'a' }), down >= 1 ? downStore('down') : createMemoryStore({ name: 'down' }), down >= 2 ? downStore('gone') : createMemoryStore({ name: 'gone' })];
+      return { replicas, t: 1, close: async () => {} };
+    },
+  });
+  const run = async (down: number) => {
     const lines: string[] = [];
     const out = await runBench({
       suite: parseSuite({ ...suite, repeat: 1, variants: ['raw'] }, 'inline'),
-      configurations: [broken, memoryConfiguration({ name: 'mem' })],
+      configurations: [brokenConfiguration(down), memoryConfiguration({ name: 'mem' })],
       outDir: tmp,
       progress: createProgress({ mode: 'quiet', stream: { write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream }),
       now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
     });
-    expect(out.runId).toBe('20260102-030405-t');
-    expect(out.failures).toHaveLength(1);
-    expect(out.failures[0]).toMatch(/^configuration broken: replica down is unreachable \(Unavailable: .*ECONNREFUSED.*\); check its endpoint/);
     const latency = await readFile(path.join(out.dir, 'latency.csv'), 'utf8');
+    const meta = JSON.parse(await readFile(path.join(out.dir, 'meta.json'), 'utf8'));
+    return { out, latency, meta };
+  };
+
+  it('with more than t replicas unreachable, skips the configuration with one line naming them, writes the rest', async () => {
+    const { out, latency, meta } = await run(2);
+    expect(out.runId).toMatch(/^20260102-030405-/);
+    expect(out.failures).toHaveLength(1);
+    expect(out.failures[0]).toMatch(/^configuration broken: replica down is unreachable \(Unavailable: .*ECONNREFUSED.*\); replica gone is unreachable .*; check its endpoint.*\(2 down, the configuration tolerates t = 1\)/);
     expect(latency).toContain(',mem,raw,none,');
     expect(latency).not.toContain(',broken,');
-    const meta = JSON.parse(await readFile(path.join(out.dir, 'meta.json'), 'utf8'));
     expect(meta.configurations[0].secretAccessKey).toBe('***');
     expect(meta.failures).toHaveLength(1);
+  });
+
+  it('with up to t replicas unreachable, runs the configuration and records a note naming the replica', async () => {
+    const { out, latency, meta } = await run(1);
+    expect(out.failures).toHaveLength(0);
+    expect(latency).toContain(',broken,raw,none,');
+    expect(latency).toContain(',mem,raw,none,');
+    expect(meta.notes.join('\n')).toMatch(/configuration broken: replica down is unreachable \(Unavailable: .*ECONNREFUSED.*\) at the start: the register runs on the other replicas \(t = 1\)/);
+    expect(meta.configurations[0].secretAccessKey).toBe('***');
   });
 });
 
