@@ -18,6 +18,7 @@ import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.j
 import { replicaLabels } from './cell-part.js';
 import { runPlannedCell, type CellRunContext } from './cell.js';
 import { checkCellCount, runCheckCells, type CheckRuns } from './checks.js';
+import { FaultInjector, overQuorumWarning } from './faults.js';
 import type { MeasurementSink } from './measurement.js';
 import type { RunOptions, RunPlan } from './plan.js';
 import { loadRegister, type CreateRobustStore } from './register.js';
@@ -144,10 +145,17 @@ async function runConfiguration(
   const shard = plan.shard;
   let opened: OpenedConfiguration | undefined;
   let poolOpened = false;
+  // --fault: a fault proxy in front of each replica a scenario names, for the whole configuration
+  const faults = plan.faults?.[ci];
+  const injector = faults ? new FaultInjector(faults) : undefined;
   try {
     const kinds = env.procs.shared ? [] : h.origin?.kind === 'emulators' ? (h.origin.kinds ?? ['s3', 'azure', 'gcs']) : emulatorKinds([h]);
     const done = o.progress.wait(`opening configuration ${h.name}${kinds.length ? `: starting the ${kinds.join(', ')} emulator(s)` : ''}`);
-    opened = await h.open({ prefix: plan.prefix, signal: o.signal }).finally(done);
+    opened = await h.open({ prefix: plan.prefix, signal: o.signal, ...(injector ? { route: injector.route } : {}) }).finally(done);
+    for (const s of faults ?? []) {
+      const w = overQuorumWarning(h.name, opened.t ?? Math.floor((opened.replicas.length - 1) / 2), s);
+      if (w) o.progress.log(w);
+    }
     const down = await preflight(h.name, opened, o.signal);
     for (const d of down) {
       o.progress.log(`warning: configuration ${h.name}: ${d}`);
@@ -172,7 +180,7 @@ async function runConfiguration(
       for (const cell of plan.cells) {
         if (o.signal?.aborted) break;
         const dist = { workers: n, pool: n > 1 || sweep ? pool : undefined, cfgIndex: ci, shard, barrier, visible: !hasPerProcessReplicas(h) };
-        await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist);
+        await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist, cell.fault ? injector?.cellRun(cell.fault) : undefined);
       }
     if (barrier && !o.signal?.aborted) env.out.clocks.push(...(await measureClocks(h, replicaLabels(opened.replicas), 'end', o.signal)));
     await leaveConfiguration(o, plan, h.name, opened, ci, barrier);
@@ -185,6 +193,7 @@ async function runConfiguration(
   } finally {
     if (poolOpened) await pool?.close(ci);
     await opened?.close().catch((e: unknown) => o.progress.log(`warning: closing ${h.name}: ${describeCause(e)}`));
+    await injector?.close();
   }
 }
 
