@@ -244,9 +244,15 @@ async function preflight(cfg: string, opened: OpenedConfiguration, signal?: Abor
 async function cleanup(o: RunOptions, cfg: string, opened: OpenedConfiguration, prefix: string): Promise<void> {
   const res = await cleanupOpened(opened, { config: cfg, signal: AbortSignal.timeout(60_000) });
   const left = res.reduce((a, r) => a + (r.found - r.removed), 0);
-  if (left > 0)
+  // a replica whose listing failed left an unknown number of objects: name it and what it did
+  const labels = replicaLabels(opened.replicas);
+  const unlisted = res.flatMap((r, i) => (r.errors > 0 && r.found === 0 ? [{ ...r, replica: labels[i] ?? r.replica }] : []));
+  if (left > 0 || unlisted.length)
     o.progress.log(
-      `warning: ${cfg}: ${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.firstError)?.firstError ?? 'timed out'}); remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
+      `warning: ${cfg}: ${[
+        ...(left > 0 ? [`${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.found > 0 && r.firstError)?.firstError ?? 'timed out'})`] : []),
+        ...unlisted.map((r) => `replica ${r.replica}: the run's objects under ${prefix} could not be listed (${r.firstError ?? 'timed out'})`),
+      ].join('; ')}; remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
     );
 }
 
