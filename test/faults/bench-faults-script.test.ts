@@ -92,7 +92,7 @@ describe('npm run bench:faults', () => {
     const runs = [...new Set(probe.map((p) => p.run_id))];
     expect(runs).toHaveLength(2);
     expect(runs.every((id) => /-probe-(before|after)$/.test(id))).toBe(true);
-    const calls = averageCalls(runs.map((id) => callsFromProbe(probe.filter((p) => p.run_id === id), replicas, 1024)));
+    const calls = averageCalls(runs.map((id) => callsFromProbe(probe.filter((p) => p.run_id === id).map((p) => ({ replica: p.replica!, check: p.check!, value_bytes: p.value_bytes!, p50_ms: p.p50_ms! })), replicas, 1024)));
     for (const x of rows.filter((y) => y.case !== 'delay')) {
       const conditions = x.case === 'blackhole' ? [{ replica: x.faulty_replica!, silent: true }] : [];
       const floor = operationFloor(x.op as 'read' | 'write', x.variant as 'regular', 'fast', calls, 2, conditions);
