@@ -249,6 +249,20 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
     );
   }
   lines.push('', `Delayed ${factor}x: each answer of the replica held (${factor} − 1) × its call latency (the median of its put, get and list p50 before the run).`, '');
+  // how far the two probes disagree: the load of the machine moved the floor by as much
+  const drift = Math.max(
+    ...b.flatMap((pb) => {
+      const pa = a.find((x) => x.replica === pb.replica)!;
+      return (['put', 'get', 'list'] as const).map((c) => Math.max(pb.ms[c], pa.ms[c]) / Math.max(1e-9, Math.min(pb.ms[c], pa.ms[c])));
+    }),
+  );
+  if (drift > 1.5)
+    lines.push(
+      `**The probes before and after the run differ by up to ${drift.toFixed(1)}x** for one call: the machine's load moved while it ran, and`,
+      `the floors below (made of their mean) are uncertain by as much. The ratios to the healthy cell of the same key, measured`,
+      `next to it in each repetition, are the figures this run supports; rerun on an idle machine for the floor ratios.`,
+      '',
+    );
   lines.push('## Latency per operation and case', '');
   lines.push(
     'The floor of a case: the sum, over the operation\'s rounds (SPEC §3-§4, fast schedule: write = list + put, read = list ‖ get;',
@@ -287,7 +301,7 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
     '',
     '- `faults.csv`: one row per register cell and operation, the full cell key (its `fault` field names the fault, empty when healthy), then `case`, `faulty_replica`, `count`, `errors`, `p50_ms`, `p99_ms`, `floor_ms`, `rounds`, `p50_over_floor`, `p50_over_healthy`, `p99_over_healthy`, `floor_detail` (which replica\'s latency makes each round).',
     '- `probe.csv`: the probes before and after the run (`run_id` ends in `-probe-before` / `-probe-after`), columns as `rkvs probe` writes them.',
-    '- `run/`: the report directory of the bench run (latency.csv, requests.csv, overhead.csv, histograms, report.html; docs/report-format.md).',
+    '- `run/`: the report directory of the bench run (latency.csv, requests.csv, overhead.csv, histograms; docs/report-format.md), with report.html and charts/ (left out of the repository: `npx rkvs report <dir>/run` renders them again).',
     '',
     `Made by \`npm run bench:faults${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`. The faults: ${cases
       .filter((c) => c.fault)
