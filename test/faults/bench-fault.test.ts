@@ -58,8 +58,12 @@ describe('rkvs bench --fault on the emulators', () => {
     expect(r.code, r.stderr).toBe(0);
     // each fault was put in force and healed, as the progress says
     expect(r.stderr).toMatch(/\] emulators regular\/fast mixed 1024B 1c fault replica=s3-emulator,blackhole,at=0s: 12 ok, 0 errors/);
-    expect(r.stderr).toMatch(/fault: s3-emulator blackhole from 0\.0 s to \d+\.\d s/);
-    expect(r.stderr).toMatch(/fault: gcs-emulator refuse from 0\.\d s to \d+\.\d s/);
+    // (when, in seconds, depends on the machine's load: only the order is checked)
+    expect(r.stderr).toMatch(/fault: s3-emulator blackhole from 0\.\d s to \d+\.\d s/);
+    const refuse = /fault: gcs-emulator refuse from (\d+\.\d) s to (\d+\.\d) s/.exec(r.stderr);
+    expect(refuse, r.stderr).not.toBeNull();
+    expect(Number(refuse![1])).toBeGreaterThanOrEqual(0.3);
+    expect(Number(refuse![2])).toBeGreaterThanOrEqual(Number(refuse![1]));
     const dir = path.join(out, (await readdir(out))[0]!);
     const latency = parseCsv(await readFile(path.join(dir, 'latency.csv'), 'utf8'), 'latency.csv');
     const faults = (v: string) => [...new Set(latency.filter((x) => x.variant === v).map((x) => x.fault))].sort();
