@@ -83,7 +83,11 @@ describe('rkvs bench --fault on the emulators', () => {
     const overhead = parseCsv(await readFile(path.join(dir, 'overhead.csv'), 'utf8'), 'overhead.csv');
     expect(new Set(overhead.filter((x) => x.variant === 'regular' && x.phase === 'quiescent').map((x) => x.fault)).size).toBe(4);
     // healed before quiescence: every replica lists its 2 copies per register, the blackholed one too
-    for (const x of overhead.filter((o) => o.variant === 'regular' && o.phase === 'quiescent')) expect(x.copies_per_register, `${x.replica} ${x.fault}`).toBe('2');
+    // (a refused write is lost for that replica: under WINDOW a register written only while gcs refused has fewer copies there)
+    for (const x of overhead.filter((o) => o.variant === 'regular' && o.phase === 'quiescent')) {
+      if (x.fault === WINDOW && x.replica === 'gcs-emulator') expect(Number(x.copies_per_register), `${x.replica} ${x.fault}`).toBeLessThanOrEqual(2);
+      else expect(x.copies_per_register, `${x.replica} ${x.fault}`).toBe('2');
+    }
     const hgrm = await readdir(path.join(dir, 'histograms'));
     expect(hgrm.filter((f) => f.includes('_fault-'))).toHaveLength(3 * 2);
     const jsonl = (await readFile(path.join(dir, 'histograms.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { fault: string });
