@@ -119,6 +119,11 @@ describe('a format 2 report written before the fault column', () => {
       cells: [{ ...key, fault: 'replica=s3-emulator,blackhole,at=0s', repeats: [{ samplesMs: [1, 2, 3] }] }],
     });
     expect((await compareDirs(old, faulty, { resamples: 50 })).cells).toHaveLength(0);
+    // exact.csv written before the column: its cells are healthy too (the exact gate reads the baseline's)
+    const { readExactCsv } = await import('../../src/bench/record/exact.js');
+    const exact = await readExactCsv(old);
+    expect(exact?.length).toBeGreaterThan(0);
+    for (const m of exact!) expect(m.key.fault).toBe('');
     // cost reads it too
     await writeCostCsv(old);
   });
