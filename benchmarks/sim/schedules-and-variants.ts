@@ -17,7 +17,7 @@ import type { Schedule, Variant } from '../../src/simulate/register.js';
 export function costPerMillion(names: string[], perOp: ReplicaCounters[]): { cost: number; keys: string } {
   const { rows } = computeCosts({
     requests: perOp.map((c, i) => ({
-      run_id: 'sim', config: 'sim', variant: 'sim', schedule: 'sim', op: 'op', value_bytes: 0, clients: 1, registers: 1, workers: 1, workload: 'sim', mode: 'closed', open_rate: 0, replica: names[i],
+      run_id: 'sim', config: 'sim', variant: 'sim', schedule: 'sim', op: 'op', value_bytes: 0, clients: 1, registers: 1, workers: 1, workload: 'sim', mode: 'closed', open_rate: 0, fault: '', replica: names[i],
       puts: c.puts, gets: c.gets, lists: c.lists, removes: c.removes, bytes_up: c.bytesUp, bytes_down: c.bytesDown,
     })),
     overhead: [],

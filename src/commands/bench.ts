@@ -43,6 +43,7 @@ interface BenchFlags {
   runId?: string;
   syncTimeout?: string;
   yes?: boolean;
+  fault?: string[];
 }
 
 /**
@@ -104,6 +105,11 @@ export function registerBench(program: Command): void {
     .option('--run-id <id>', 'run id (default: <YYYYMMDD-HHMMSS>-<suite>, or RKVS_RUN_ID); every shard of a run needs the same one')
     .option('--sync-timeout <s>', 'seconds a shard waits for the others before each cell (shared replicas only)', '600')
     .option('--yes', 'run even when a bucket holds objects outside the rkvs prefix root')
+    .option(
+      '--fault <spec>',
+      "also run every register cell under a fault injected through a proxy: replica=<name|index>,<fault>,at=<time>[,for=<duration>], e.g. 'replica=s3,blackhole,at=10s' (repeatable: one scenario per flag; ';' joins faults of one scenario; see docs/benchmarks.md)",
+      (v: string, prev?: string[]) => [...(prev ?? []), v],
+    )
     .action(async (flags: BenchFlags) => {
       const variants = list<BenchVariant>('--variants', flags.variants, VARIANT_NAMES);
       const schedules = list<BenchSchedule>('--schedules', flags.schedules, SCHEDULE_NAMES);
@@ -124,6 +130,8 @@ export function registerBench(program: Command): void {
       const runId = runIdText === undefined ? undefined : checkRunId(flags.runId !== undefined ? '--run-id' : 'RKVS_RUN_ID', runIdText);
       const syncTimeoutS = Number(flags.syncTimeout ?? '600');
       if (!Number.isFinite(syncTimeoutS) || syncTimeoutS <= 0) throw new ConfigError('--sync-timeout', `expected a positive number of seconds, got ${JSON.stringify(flags.syncTimeout)}`);
+      const { parseFaultFlag } = await import('../bench/config/fault.js');
+      const faults = (flags.fault ?? []).map((f) => parseFaultFlag(f, '--fault'));
       const { loadSuite } = await import('../bench/config/suite.js');
       const suite = await loadSuite(flags.suite);
       const workers = resolveWorkers(flags.workers, suite);
@@ -186,6 +194,7 @@ export function registerBench(program: Command): void {
           runId,
           syncTimeoutS,
           yes: flags.yes ?? false,
+          ...(faults.length ? { faults } : {}),
         });
         process.stdout.write(summaryTable(outcome.results, outcome.dir, { history: flags.history ?? false, configs: configOrder(outcome.meta), html: flags.html }));
         if (outcome.interrupted) throw new ExitCode(130, `rkvs: interrupted; partial results written to ${outcome.dir}`);

@@ -31,10 +31,13 @@ export function registerClean(program: Command): void {
       const results: CleanResult[] = [];
       for (const h of handles) results.push(...(await cleanPrefix(h, flags.prefix!, { yes: flags.yes, dryRun: flags.dryRun })));
       for (const r of results) {
-        const what = flags.dryRun ? `${r.found} key(s) would be removed` : `removed ${r.removed} of ${r.found} key(s)`;
-        process.stdout.write(`${r.config}/${r.replica}: ${what}${r.errors ? `, ${r.errors} error(s): ${r.firstError}` : ''}\n`);
+        // no key found and an error: the listing itself failed (a silent or unreachable replica)
+        const unlisted = r.errors > 0 && r.found === 0;
+        const what = unlisted ? `could not list the keys under ${flags.prefix}` : flags.dryRun ? `${r.found} key(s) would be removed` : `removed ${r.removed} of ${r.found} key(s)`;
+        process.stdout.write(`${r.config}/${r.replica}: ${what}${r.errors ? `${unlisted ? ':' : `, ${r.errors} error(s):`} ${r.firstError}` : ''}\n`);
       }
       const bad = results.filter((r) => r.errors > 0);
-      if (bad.length) throw new ExitCode(1, `clean: ${bad.length} replica(s) could not be cleaned completely; rerun rkvs clean`);
+      if (bad.length)
+        throw new ExitCode(1, `clean: ${bad.length} replica(s) could not be cleaned completely (${bad.map((r) => `${r.config}/${r.replica}: ${r.firstError}`).join('; ')}); rerun rkvs clean`);
     });
 }

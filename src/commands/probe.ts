@@ -81,7 +81,9 @@ export function registerProbe(program: Command): void {
         }
       }
       const failed = rows.filter((r) => (r.check === 'credentials' || r.check === 'access') && (r.errors > 0 || r.anomalies > 0));
+      // each with the first problem logged for it (what the replica did: a timeout on list, ...)
+      const why = (r: ProbeRow) => problems.find((p) => p.startsWith(`${r.config}/${r.replica}: `))?.slice(`${r.config}/${r.replica}: `.length);
       if (failed.length)
-        throw new ExitCode(1, `probe: ${failed.length} replica(s) not usable: ${failed.map((r) => `${r.config}/${r.replica} (${r.check})`).join(', ')}`);
+        throw new ExitCode(1, `probe: ${failed.length} replica(s) not usable: ${failed.map((r) => `${r.config}/${r.replica} (${why(r) ?? r.check})`).join(', ')}`);
     });
 }

@@ -87,13 +87,14 @@ export class SimReport {
       workload: c.workload ?? this.suite,
       mode: 'closed',
       open_rate: 0,
+      fault: '',
     };
   }
 
   /** The key columns of a row, in the bench's column order. */
   private keyColumns(c: SimCell, op: string): Row {
     const k = this.cellOf(c);
-    return { config: k.config, variant: k.variant, schedule: k.schedule, op, value_bytes: k.value_bytes, clients: k.clients, registers: k.registers, workers: k.workers, workload: k.workload, mode: k.mode, open_rate: k.open_rate };
+    return { config: k.config, variant: k.variant, schedule: k.schedule, op, value_bytes: k.value_bytes, clients: k.clients, registers: k.registers, workers: k.workers, workload: k.workload, mode: k.mode, open_rate: k.open_rate, fault: k.fault };
   }
 
   /** Adds a latency cell; returns its summary (HDR percentiles, ms). */

@@ -16,7 +16,7 @@ import { faults } from '../../src/layers/faults.js';
 import { quiescentChecks } from '../../src/bench/analyze/checks.js';
 import { compareDirs } from '../../src/bench/analyze/compare.js';
 import { COST_COLUMNS } from '../../src/bench/analyze/cost.js';
-import { CELL_COLUMNS, CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, type Cell } from '../../src/bench/config/cell.js';
+import { CELL_COLUMNS, CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, OPTIONAL_CELL_FIELDS, type Cell } from '../../src/bench/config/cell.js';
 import { memoryConfiguration } from '../../src/bench/config/configurations.js';
 import { parseSuite } from '../../src/bench/config/suite.js';
 import type { ConfigurationHandle } from '../../src/bench/config/types.js';
@@ -87,8 +87,12 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Every key column present and filled (numbers where the key holds numbers; `mayBeEmpty` aside), and each key once. */
+/**
+ * Every key column present and filled (numbers where the key holds numbers; `mayBeEmpty` and the
+ * optional fields — `fault`, empty for a healthy cell — aside), and each key once.
+ */
 function expectKeyed(file: string, keyColumns: readonly string[], mayBeEmpty: readonly string[] = []): void {
+  mayBeEmpty = [...mayBeEmpty, ...OPTIONAL_CELL_FIELDS];
   const rows = csv[file]!;
   expect(rows.length, file).toBeGreaterThan(0);
   for (const c of keyColumns) expect(headers[file], `${file}.csv has a ${c} column`).toContain(c);

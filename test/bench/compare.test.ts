@@ -165,9 +165,9 @@ describe('rkvs compare (CLI)', () => {
     expect(r.stderr).toMatch(/1 cell\(s\) regressed/);
     const csv = await readFile(join(regressed, 'compare.csv'), 'utf8');
     expect(csv.split('\n')[0]).toBe(
-      'config,variant,schedule,op,value_bytes,clients,registers,workers,workload,mode,open_rate,metric,unit,baseline,current,change,ci_lower,ci_upper,p_value,test,threshold,baseline_samples,current_samples,verdict,note',
+      'config,variant,schedule,op,value_bytes,clients,registers,workers,workload,mode,open_rate,fault,metric,unit,baseline,current,change,ci_lower,ci_upper,p_value,test,threshold,baseline_samples,current_samples,verdict,note',
     );
-    expect(csv).toMatch(/mem,atomic,fast,get,1024,2,1,1,synthetic,closed,0,p50,ms,.*,bootstrap,0.1,2000,2000,regressed/);
+    expect(csv).toMatch(/mem,atomic,fast,get,1024,2,1,1,synthetic,closed,0,,p50,ms,.*,bootstrap,0.1,2000,2000,regressed/);
     const md = await readFile(summary, 'utf8');
     expect(md.startsWith('# earlier step\n')).toBe(true);
     expect(md).toMatch(/:red_circle: regressed/);

@@ -14,7 +14,7 @@ const PRICES: PriceTable = {
 };
 
 /** The cell key fields the rows below share. */
-const cell = { schedule: 'fast', value_bytes: 1024, clients: 1, registers: 4, workers: 1, workload: 'w', mode: 'closed', open_rate: 0 };
+const cell = { schedule: 'fast', value_bytes: 1024, clients: 1, registers: 4, workers: 1, workload: 'w', mode: 'closed', open_rate: 0, fault: '' };
 
 const req = (replica: string, c: Partial<RequestsRow>): RequestsRow => ({
   run_id: 'r1',

@@ -92,3 +92,39 @@ describe('a report of another format version is refused with what to do', () => 
     }
   }, 60_000);
 });
+
+describe('a format 2 report written before the fault column', () => {
+  it('is read as healthy cells, and compare matches them against a report that has the column', async () => {
+    const { cp } = await import('node:fs/promises');
+    const { compareDirs } = await import('../../src/bench/analyze/compare.js');
+    const { cellKeyOf } = await import('../../src/bench/record/read.js');
+    const old = path.join(tmp, 'before-fault');
+    await cp(path.resolve(import.meta.dirname, '../../reports/baseline'), old, { recursive: true });
+    const data = await readReportDir(old);
+    expect(data.latency.length).toBeGreaterThan(0);
+    expect(Object.keys(data.latency[0]!)).not.toContain('fault');
+    for (const [i, r] of data.latency.entries()) expect(cellKeyOf(r, `row ${i}`).fault).toBe('');
+    for (const c of data.cells.values()) expect(c.key.fault).toBe('');
+    // the same cell, written with the fault column (empty: healthy)
+    const row = data.latency.find((r) => r.variant === 'regular' && r.op === 'write')!;
+    const key = cellKeyOf(row, 'baseline');
+    const withColumn = await writeSyntheticReport(path.join(tmp, 'with-fault-column'), {
+      cells: [{ ...key, repeats: [{ samplesMs: Array.from({ length: 200 }, (_, i) => Number(row.p50_ms) * (0.9 + (i % 20) / 100)) }] }],
+    });
+    const cmp = await compareDirs(old, withColumn, { resamples: 50 });
+    expect(cmp.cells).toHaveLength(1);
+    expect(cmp.cells[0]!.key).toMatchObject({ variant: 'regular', op: 'write', fault: '' });
+    // a faulty cell of the same key is another cell: nothing matches it
+    const faulty = await writeSyntheticReport(path.join(tmp, 'faulty'), {
+      cells: [{ ...key, fault: 'replica=s3-emulator,blackhole,at=0s', repeats: [{ samplesMs: [1, 2, 3] }] }],
+    });
+    expect((await compareDirs(old, faulty, { resamples: 50 })).cells).toHaveLength(0);
+    // exact.csv written before the column: its cells are healthy too (the exact gate reads the baseline's)
+    const { readExactCsv } = await import('../../src/bench/record/exact.js');
+    const exact = await readExactCsv(old);
+    expect(exact?.length).toBeGreaterThan(0);
+    for (const m of exact!) expect(m.key.fault).toBe('');
+    // cost reads it too
+    await writeCostCsv(old);
+  });
+});

@@ -4,8 +4,8 @@
  * history) to every CSV row, chart and table; nothing is averaged or merged across cells.
  *
  * A `Cell` is one workload at one value size and client count, on one configuration, variant and
- * schedule, spread over a number of worker processes: everything that ran together against one key
- * namespace. A `CellKey` is one operation of a cell (write, read, remove): the key of every
+ * schedule, spread over a number of worker processes, healthy or under one injected fault:
+ * everything that ran together against one key namespace. A `CellKey` is one operation of a cell (write, read, remove): the key of every
  * per-operation row (latency, requests, errors, compare, cost). Storage is measured per cell, so
  * overhead rows carry the `Cell` without an op. Repetitions of a cell are the same cell: their
  * histograms are added and their counters summed (docs/report-format.md).
@@ -38,6 +38,12 @@ export interface Cell {
   mode: LoadMode | string;
   /** Target rate of an open loop, operations per second of the whole cell; 0 in a closed loop. */
   open_rate: number;
+  /**
+   * The fault injected into the cell (`rkvs bench --fault`), as its canonical spec, e.g.
+   * `replica=s3-emulator,blackhole,at=0s`; empty for a healthy cell. Healthy and faulty cells are
+   * never merged.
+   */
+  fault: string;
 }
 
 /** One operation of a cell: the key of latency, requests, errors, compare and cost rows. */
@@ -47,13 +53,19 @@ export interface CellKey extends Cell {
 }
 
 /** The cell's fields, in the column order of every report file. */
-export const CELL_COLUMNS = ['config', 'variant', 'schedule', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate'] as const;
+export const CELL_COLUMNS = ['config', 'variant', 'schedule', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate', 'fault'] as const;
 
 /** The cell key's fields (the cell's, with op after schedule), in column order. */
-export const CELL_KEY_COLUMNS = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate'] as const;
+export const CELL_KEY_COLUMNS = ['config', 'variant', 'schedule', 'op', 'value_bytes', 'clients', 'registers', 'workers', 'workload', 'mode', 'open_rate', 'fault'] as const;
 
 /** Fields that hold numbers (the others are names). */
 export const NUMERIC_CELL_FIELDS: ReadonlySet<string> = new Set(['value_bytes', 'clients', 'registers', 'workers', 'open_rate']);
+
+/**
+ * Fields that may be empty (`fault`: a healthy cell), and absent from report files written before
+ * they existed (read as empty).
+ */
+export const OPTIONAL_CELL_FIELDS: ReadonlySet<string> = new Set(['fault']);
 
 /** The cell of a key (the key without its op). */
 export function cellOf(k: Cell): Cell {
@@ -68,6 +80,8 @@ export function cellOf(k: Cell): Cell {
     workload: k.workload,
     mode: k.mode,
     open_rate: k.open_rate,
+    // records written before the field existed have none: healthy
+    fault: k.fault ?? '',
   };
 }
 
@@ -80,7 +94,7 @@ export function keyOf(cell: Cell, op: string, valueBytes = cell.value_bytes): Ce
 /** A stable identity string of a cell or key (for maps); every field takes part. */
 export function cellId(k: Cell | CellKey): string {
   const op = 'op' in k ? k.op : '';
-  return [k.config, k.variant, k.schedule, op, k.value_bytes, k.clients, k.registers, k.workers, k.workload, k.mode, k.open_rate].join('\u0000');
+  return [k.config, k.variant, k.schedule, op, k.value_bytes, k.clients, k.registers, k.workers, k.workload, k.mode, k.open_rate, k.fault ?? ''].join('\u0000');
 }
 
 /** The load in words: `closed`, or `open 200/s`. */
@@ -88,11 +102,16 @@ export function loadLabel(k: Pick<Cell, 'mode' | 'open_rate'>): string {
   return k.mode === 'open' ? `open ${Number(k.open_rate)}/s` : String(k.mode);
 }
 
+/** The load, and the fault when there is one: `closed`, `open 200/s, fault replica=s3,blackhole,at=0s`. */
+export function conditionLabel(k: Pick<Cell, 'mode' | 'open_rate'> & { fault?: string }): string {
+  return k.fault ? `${loadLabel(k)}, fault ${k.fault}` : loadLabel(k);
+}
+
 /** A readable one-line name of a key, every field included (warnings, compare output). */
 export function cellKeyString(k: Cell | CellKey): string {
   const vs = k.schedule && k.schedule !== 'none' ? `${k.variant}/${k.schedule}` : k.variant;
   const op = 'op' in k ? ` ${k.op}` : '';
-  return `${k.config} ${vs} ${k.workload}${op} ${k.value_bytes}B ${k.clients}c ${k.registers}r ${k.workers}w ${loadLabel(k)}`;
+  return `${k.config} ${vs} ${k.workload}${op} ${k.value_bytes}B ${k.clients}c ${k.registers}r ${k.workers}w ${loadLabel(k)}${k.fault ? ` fault ${k.fault}` : ''}`;
 }
 
 /**
@@ -111,6 +130,7 @@ export function seriesLabel(k: Cell | CellKey, among: readonly (Cell | CellKey)[
   if (varies('registers')) parts.push(`${k.registers}r`);
   if (varies('workers')) parts.push(`${k.workers}w`);
   if (varies('mode') || varies('open_rate')) parts.push(loadLabel(k));
+  if (varies('fault')) parts.push(k.fault ? `fault ${k.fault}` : 'healthy');
   return parts.join(' ');
 }
 
@@ -121,7 +141,7 @@ const ORDER: Record<string, readonly string[]> = {
   mode: ['closed', 'open'],
 };
 
-/** Orders keys: config, variant, schedule, workload, op, value size, clients, registers, workers, load. */
+/** Orders keys: config, variant, schedule, workload, op, value size, clients, registers, workers, load, fault (healthy first). */
 export function compareCells(a: Cell | CellKey, b: Cell | CellKey): number {
   const rank = (f: string, v: string) => {
     const list = ORDER[f] as readonly string[];
@@ -141,6 +161,7 @@ export function compareCells(a: Cell | CellKey, b: Cell | CellKey): number {
     a.registers - b.registers ||
     a.workers - b.workers ||
     rank('mode', String(a.mode)) - rank('mode', String(b.mode)) ||
-    a.open_rate - b.open_rate
+    a.open_rate - b.open_rate ||
+    text(a.fault ?? '', b.fault ?? '')
   );
 }

@@ -19,7 +19,7 @@ import dotenv from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeCause } from '../../errors.js';
 import type { Store } from '../../store.js';
-import type { ConfigurationHandle, ConfigurationOrigin, OpenedConfiguration } from './types.js';
+import type { ConfigurationHandle, ConfigurationOrigin, EndpointRoute, OpenedConfiguration } from './types.js';
 import { validateConfigDocument } from './validate.js';
 import {
   DEFAULT_PREFIX_ROOT,
@@ -59,9 +59,9 @@ export interface ProviderConfiguration extends ConfigurationHandle {
    * Opens the replicas WITHOUT the run prefix (for probes, cleanup and the bucket guard).
    * The caller must close it.
    */
-  openRaw(opts?: { signal?: AbortSignal }): Promise<OpenedReplicas>;
+  openRaw(opts?: { signal?: AbortSignal; route?: EndpointRoute }): Promise<OpenedReplicas>;
   /** Like openRaw, but a replica that cannot be built (e.g. a missing variable) is reported, not thrown. */
-  openEach(opts?: { signal?: AbortSignal }): Promise<OpenedEach>;
+  openEach(opts?: { signal?: AbortSignal; route?: EndpointRoute }): Promise<OpenedEach>;
 }
 
 /** Replicas opened one by one: each has a store, or the error that prevented building it. */
@@ -136,7 +136,7 @@ class FileConfiguration implements ProviderConfiguration {
     };
   }
 
-  async openRaw(opts: { signal?: AbortSignal } = {}): Promise<OpenedReplicas> {
+  async openRaw(opts: { signal?: AbortSignal; route?: EndpointRoute } = {}): Promise<OpenedReplicas> {
     const each = await this.openEach(opts);
     const failed = each.replicas.find((r) => r.error !== undefined);
     if (failed) {
@@ -146,7 +146,7 @@ class FileConfiguration implements ProviderConfiguration {
     return { replicas: each.replicas.map((r) => ({ spec: r.spec, store: r.store! })), close: each.close };
   }
 
-  async openEach(opts: { signal?: AbortSignal } = {}): Promise<OpenedEach> {
+  async openEach(opts: { signal?: AbortSignal; route?: EndpointRoute } = {}): Promise<OpenedEach> {
     const pool = new EmulatorPool();
     const opened: OpenedEach['replicas'] = [];
     const closeAll = async () => {
@@ -163,8 +163,9 @@ class FileConfiguration implements ProviderConfiguration {
     for (let i = 0; i < this.spec.replicas.length; i++) {
       const spec = this.spec.replicas[i];
       const where = `configurations.${this.name}.replicas[${i}]`;
+      const route = opts.route;
       try {
-        opened.push({ spec, store: await buildReplicaStore(spec, { pool, where, signal: opts.signal }) });
+        opened.push({ spec, store: await buildReplicaStore(spec, { pool, where, signal: opts.signal, ...(route ? { route: (url: string) => route(i, url) } : {}) }) });
       } catch (error) {
         opened.push({ spec, error });
       }
@@ -180,9 +181,9 @@ class FileConfiguration implements ProviderConfiguration {
     };
   }
 
-  async open(opts: { prefix: string; signal?: AbortSignal }): Promise<OpenedConfiguration> {
+  async open(opts: { prefix: string; signal?: AbortSignal; route?: EndpointRoute }): Promise<OpenedConfiguration> {
     if (!opts.prefix) throw new ConfigError('prefix', 'a run prefix is required so the run never touches other objects');
-    const raw = await this.openRaw({ signal: opts.signal });
+    const raw = await this.openRaw({ signal: opts.signal, route: opts.route });
     try {
       const replicas = await Promise.all(raw.replicas.map((r) => prefixStore(r.store, opts.prefix)));
       return { replicas, t: this.spec.t, close: () => raw.close() };

@@ -86,11 +86,13 @@ export class EmulatorPool {
     this.own = true;
   }
 
-  async storeFor(kind: EmulatorKind, opts: { bucket?: string; name?: string }): Promise<Store> {
+  /** The store of an emulator; with `route`, reaching it through the address `route` gives for its endpoint. */
+  async storeFor(kind: EmulatorKind, opts: { bucket?: string; name?: string; route?: (url: string) => Promise<string | undefined> }): Promise<Store> {
     if (!this.mod || !this.kinds.has(kind)) throw new Error(`the ${kind} emulator was not started`);
     const e = this.own ? this.running?.[kind] : attached.get(kind);
     if (!e) throw new Error(`the ${kind} emulator was not started`);
-    return this.mod.storeForEmulator(e, opts);
+    const via = opts.route ? await opts.route(e.endpoint) : undefined;
+    return this.mod.storeForEmulator(via ? emulatorVia(e, via) : e, { bucket: opts.bucket, name: opts.name });
   }
 
   async stop(): Promise<void> {
@@ -98,6 +100,40 @@ export class EmulatorPool {
     this.running = undefined;
     if (r) await r.stop();
   }
+}
+
+/** An emulator record whose endpoint (and connection string) is `url` instead of its own. */
+function emulatorVia(e: RunningEmulator, url: string): RunningEmulator {
+  const u = new URL(url);
+  const swap = (v: string) => v.split(e.endpoint).join(url);
+  return {
+    ...e,
+    endpoint: url,
+    host: u.hostname,
+    port: Number(u.port),
+    env: Object.fromEntries(Object.entries(e.env).map(([k, v]) => [k, swap(v)])),
+    ...(e.connectionString !== undefined ? { connectionString: swap(e.connectionString) } : {}),
+  };
+}
+
+/** An Azure connection string with its BlobEndpoint routed (unchanged when it has none or `route` leaves it). */
+async function routeConnectionString(cs: string, route: ((url: string) => Promise<string | undefined>) | undefined): Promise<string> {
+  if (!route) return cs;
+  const parts = cs.split(';');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string;
+    const eq = p.indexOf('=');
+    if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === 'blobendpoint') {
+      const via = await route(p.slice(eq + 1).trim());
+      if (via) parts[i] = `${p.slice(0, eq)}=${via}`;
+    }
+  }
+  return parts.join(';');
+}
+
+async function routed(url: string | undefined, route: ((url: string) => Promise<string | undefined>) | undefined): Promise<string | undefined> {
+  if (!url || !route) return url;
+  return (await route(url)) ?? url;
 }
 
 /** Reads an environment variable a config file names; a clear ConfigError when unset. */
@@ -148,7 +184,7 @@ export function latencyOptions(m: LatencyModelSpec): LatencyOptions {
 /** Builds the store of one replica (no prefix). `where` is the replica's path in the config file. */
 export async function buildReplicaStore(
   spec: ReplicaSpec,
-  ctx: { pool: EmulatorPool; where: string; signal?: AbortSignal },
+  ctx: { pool: EmulatorPool; where: string; signal?: AbortSignal; route?: (url: string) => Promise<string | undefined> },
 ): Promise<Store> {
   const { where } = ctx;
   const name = spec.name;
@@ -161,7 +197,7 @@ export async function buildReplicaStore(
     case 'fs':
       return createFsStore({ dir: spec.dir, ...(name ? { name } : {}) });
     case 'emulator':
-      return ctx.pool.storeFor(spec.kind, { bucket: spec.bucket ?? 'rkvs-bench', name });
+      return ctx.pool.storeFor(spec.kind, { bucket: spec.bucket ?? 'rkvs-bench', name, route: ctx.route });
     case 's3': {
       const credentials = spec.credentials
         ? {
@@ -177,7 +213,7 @@ export async function buildReplicaStore(
         name,
         bucket: spec.bucket,
         region: spec.region ?? 'us-east-1',
-        endpoint: endpointOf(spec, where),
+        endpoint: await routed(endpointOf(spec, where), ctx.route),
         forcePathStyle: spec.forcePathStyle,
         credentials,
         createBucketIfMissing: spec.createIfMissing ?? false,
@@ -190,8 +226,8 @@ export async function buildReplicaStore(
         container: spec.container,
         createBucketIfMissing: spec.createIfMissing ?? false,
       };
-      const endpoint = endpointOf(spec, where);
-      if (c?.connectionStringEnv) opts.connectionString = envValue(c.connectionStringEnv, `${where}.credentials.connectionStringEnv`);
+      const endpoint = await routed(endpointOf(spec, where), ctx.route);
+      if (c?.connectionStringEnv) opts.connectionString = await routeConnectionString(envValue(c.connectionStringEnv, `${where}.credentials.connectionStringEnv`), ctx.route);
       if (c?.accountNameEnv) opts.accountName = envValue(c.accountNameEnv, `${where}.credentials.accountNameEnv`);
       if (c?.accountKeyEnv) opts.accountKey = envValue(c.accountKeyEnv, `${where}.credentials.accountKeyEnv`);
       if (c?.sasTokenEnv) opts.sasToken = envValue(c.sasTokenEnv, `${where}.credentials.sasTokenEnv`);
@@ -203,7 +239,7 @@ export async function buildReplicaStore(
             `${where}.credentials`,
             'no Azure credentials: give credentials.connectionStringEnv (or accountNameEnv + accountKeyEnv), or set AZURE_STORAGE_CONNECTION_STRING',
           );
-        opts.connectionString = fromEnv;
+        opts.connectionString = await routeConnectionString(fromEnv, ctx.route);
       }
       const { createAzureBlobStore } = await import('../../adapters/azure-blob.js');
       return createAzureBlobStore(opts);
@@ -216,7 +252,7 @@ export async function buildReplicaStore(
         name,
         bucket: spec.bucket,
         projectId,
-        apiEndpoint: endpointOf(spec, where),
+        apiEndpoint: await routed(endpointOf(spec, where), ctx.route),
         keyFilename,
         createBucketIfMissing: spec.createIfMissing ?? false,
       });

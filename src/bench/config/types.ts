@@ -22,15 +22,23 @@ export interface ConfigurationHandle {
   describe(): Record<string, unknown>;
   /**
    * Opens the replicas; every key the run writes lives under `prefix` (unique per run),
-   * so the run can clean up after itself and never touches other objects.
+   * so the run can clean up after itself and never touches other objects. With `route`, the
+   * replicas it names reach their endpoint through another address (`rkvs bench --fault`).
    */
-  open(opts: { prefix: string; signal?: AbortSignal }): Promise<OpenedConfiguration>;
+  open(opts: { prefix: string; signal?: AbortSignal; route?: EndpointRoute }): Promise<OpenedConfiguration>;
   /**
    * How another process (a `--workers` worker) builds the same configuration. Handles without it
    * can only be run in one process.
    */
   readonly origin?: ConfigurationOrigin;
 }
+
+/**
+ * Puts a replica's endpoint behind another address (the fault proxy of `rkvs bench --fault`): called
+ * with the replica's index and its plain-HTTP endpoint URL, returns the URL to use instead, or
+ * undefined to leave the replica as it is.
+ */
+export type EndpointRoute = (replica: number, endpoint: string) => Promise<string | undefined>;
 
 /** A JSON description from which `configurationFromOrigin` rebuilds a configuration handle. */
 export type ConfigurationOrigin =

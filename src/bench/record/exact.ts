@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError } from '../../errors.js';
-import { CELL_KEY_COLUMNS, cellId, compareCells, NUMERIC_CELL_FIELDS, type CellKey } from '../config/cell.js';
+import { CELL_KEY_COLUMNS, cellId, compareCells, NUMERIC_CELL_FIELDS, OPTIONAL_CELL_FIELDS, type CellKey } from '../config/cell.js';
 import { ALL_REPLICAS, OP_METRICS, STORAGE_METRICS, type ExactMetric, type ExactMetricName } from '../run/exact.js';
 
 export const EXACT_FILE = 'exact.csv';
@@ -62,7 +62,14 @@ export async function readExactCsv(dir: string): Promise<ExactMetric[] | null> {
     const where = `${file} row ${i + 1}`;
     const key: Record<string, string | number> = {};
     for (const c of CELL_KEY_COLUMNS) {
-      if (r[c] === undefined) throw new ConfigError(where, `missing column "${c}"; exact.csv has the columns ${EXACT_COLUMNS.join(', ')}`);
+      if (r[c] === undefined) {
+        // a field added to the key later (fault): absent from files written before it, read as empty
+        if (OPTIONAL_CELL_FIELDS.has(c)) {
+          key[c] = '';
+          continue;
+        }
+        throw new ConfigError(where, `missing column "${c}"; exact.csv has the columns ${EXACT_COLUMNS.join(', ')}`);
+      }
       key[c] = NUMERIC_CELL_FIELDS.has(c) ? Number(r[c]) : String(r[c]);
     }
     const metric = r.metric ?? '';

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../errors.js';
-import { CELL_COLUMNS, CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, type Cell, type CellKey } from '../config/cell.js';
+import { CELL_COLUMNS, CELL_KEY_COLUMNS, cellId, NUMERIC_CELL_FIELDS, OPTIONAL_CELL_FIELDS, type Cell, type CellKey } from '../config/cell.js';
 import { decodeHistogram, mergeHistograms, type Histogram } from '../run/histogram.js';
 import { REPORT_FORMAT } from './schema.js';
 
@@ -87,13 +87,16 @@ export function cellKeyOf(row: Record<string, unknown>, where: string): CellKey 
   return fieldsOf(row, CELL_KEY_COLUMNS, where) as unknown as CellKey;
 }
 
+/** Optional fields (a healthy cell's empty `fault`) may be empty or absent: read as empty. */
 function fieldsOf(row: Record<string, unknown>, columns: readonly string[], where: string): Record<string, string | number> {
-  for (const c of columns) {
-    if (row[c] === undefined || row[c] === '') throw new ConfigError(where, `missing "${c}" (every row needs ${columns.join(', ')})`);
+  const required = columns.filter((c) => !OPTIONAL_CELL_FIELDS.has(c));
+  for (const c of required) {
+    if (row[c] === undefined || row[c] === '') throw new ConfigError(where, `missing "${c}" (every row needs ${required.join(', ')})`);
   }
   const key: Record<string, string | number> = {};
   for (const c of columns) {
-    if (!NUMERIC_CELL_FIELDS.has(c)) key[c] = String(row[c]);
+    if (OPTIONAL_CELL_FIELDS.has(c)) key[c] = row[c] === undefined || row[c] === null ? '' : String(row[c]);
+    else if (!NUMERIC_CELL_FIELDS.has(c)) key[c] = String(row[c]);
     else {
       const n = Number(row[c]);
       if (!Number.isFinite(n)) throw new ConfigError(where, `${c} must be a number, got ${String(row[c])}`);
@@ -160,12 +163,13 @@ export function parseHistogramsJsonl(text: string, file: string): Map<string, Ce
 /**
  * Refuses a report directory of another format version, saying which version it is and what to
  * do. The version is meta.json's `format` (absent: 1); without meta.json, latency.csv's header
- * decides (format 1 lacks the registers, workers, workload, mode and open_rate columns).
+ * decides (format 1 lacks the registers, workers, workload, mode and open_rate columns; a format 2
+ * file written before the `fault` column existed lacks that one too, and its cells are healthy).
  */
 export function checkReportFormat(dir: string, meta: Record<string, unknown> | null, header: readonly string[] | null, what = 'report directory'): void {
   let found: number;
   if (meta) found = typeof meta.format === 'number' ? meta.format : 1;
-  else if (header) found = CELL_KEY_COLUMNS.every((c) => header.includes(c)) ? REPORT_FORMAT : 1;
+  else if (header) found = CELL_KEY_COLUMNS.every((c) => OPTIONAL_CELL_FIELDS.has(c) || header.includes(c)) ? REPORT_FORMAT : 1;
   else return;
   if (found === REPORT_FORMAT) return;
   const commit = typeof meta?.git_commit === 'string' ? ` (commit ${meta.git_commit.slice(0, 12)})` : '';

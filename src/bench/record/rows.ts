@@ -33,6 +33,7 @@ function keyColumns(k: CellKey): Omit<CellKey, never> {
     workload: k.workload,
     mode: k.mode,
     open_rate: k.open_rate,
+    fault: k.fault,
   };
 }
 

@@ -42,11 +42,13 @@ function safe(s: string | number): string {
 
 /**
  * Histogram file name of a cell key: `<config>_<variant>_<schedule>_<op>_<bytes>B_<clients>c`, then
- * `_<workload>_<registers>r_<workers>w` and `_open<rate>` for an open loop, so every key has its own.
+ * `_<workload>_<registers>r_<workers>w`, `_open<rate>` for an open loop and `_fault-<spec>` under a
+ * fault, so every key has its own.
  */
 export function hgrmName(k: Cell & { op: string }): string {
   const load = k.mode === 'open' ? `_open${k.open_rate}` : '';
-  return `${safe(k.config)}_${safe(k.variant)}_${safe(k.schedule)}_${safe(k.op)}_${k.value_bytes}B_${k.clients}c_${safe(k.workload)}_${k.registers}r_${k.workers}w${load}.hgrm`;
+  const fault = k.fault ? `_fault-${safe(k.fault)}` : '';
+  return `${safe(k.config)}_${safe(k.variant)}_${safe(k.schedule)}_${safe(k.op)}_${k.value_bytes}B_${k.clients}c_${safe(k.workload)}_${k.registers}r_${k.workers}w${load}${fault}.hgrm`;
 }
 
 /** Writes files (relative path, text) into `dir`; throws a one-line Error naming the file when the disk refuses. */

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { fmtPct, type CompareResult, type Metric, type MetricComparison } from '../analyze/compare.js';
-import { CELL_KEY_COLUMNS, loadLabel } from '../config/cell.js';
+import { CELL_KEY_COLUMNS, conditionLabel } from '../config/cell.js';
 
 export { fmtPct };
 
@@ -32,7 +32,7 @@ export function compareRows(result: CompareResult): string[][] {
   const rows: string[][] = [];
   for (const c of result.cells) {
     const k = c.key;
-    const key = [k.config, k.variant, k.schedule, k.op, String(k.value_bytes), String(k.clients), String(k.registers), String(k.workers), k.workload, loadLabel(k)];
+    const key = [k.config, k.variant, k.schedule, k.op, String(k.value_bytes), String(k.clients), String(k.registers), String(k.workers), k.workload, conditionLabel(k)];
     for (const m of c.metrics) {
       rows.push([...key, `${m.metric} (${UNITS[m.metric]})`, fmtNum(m.baseline, m.metric), fmtNum(m.current, m.metric), fmtPct(m.change), fmtCi(m), fmtP(m.pValue), m.verdict]);
     }

@@ -22,7 +22,7 @@ export interface SyntheticRepeat {
 }
 
 /** The fields of the cell key a synthetic cell may leave out, and what they default to. */
-export const SYNTHETIC_DEFAULTS = { registers: 1, workers: 1, workload: 'synthetic', mode: 'closed', open_rate: 0 } as const;
+export const SYNTHETIC_DEFAULTS = { registers: 1, workers: 1, workload: 'synthetic', mode: 'closed', open_rate: 0, fault: '' } as const;
 
 type Defaulted = keyof typeof SYNTHETIC_DEFAULTS;
 

@@ -23,18 +23,21 @@ export interface SummaryOptions {
 const HEAD = ['config', 'variant', 'schedule', 'op', 'bytes', 'clients', 'regs', 'workers', 'workload', 'load', 'count', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s'];
 const TEXT = new Set(['config', 'variant', 'schedule', 'op', 'workload', 'load'].map((c) => HEAD.indexOf(c)));
 
-function pad(cells: string[][]): string {
+function pad(cells: string[][], withFault = false): string {
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  // the fault column comes right after load
+  const text = (i: number) => (withFault && i > HEAD.indexOf('load') ? i === HEAD.indexOf('load') + 1 : TEXT.has(i));
   return cells
-    .map((row) => row.map((c, i) => (TEXT.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .map((row) => row.map((c, i) => (text(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd())
     .join('\n');
 }
 
-/** Latency table (one row per cell key), side by side, storage per cell, the checks, failures, files. */
+/** Latency table (one row per cell key; a fault column when a cell ran under a fault), side by side, storage per cell, the checks, failures, files. */
 export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {}): string {
   const lines: string[] = [];
   const rows = r.latencyRows();
+  const faulty = rows.some((x) => x.fault !== '');
   const body = rows.map((x) => [
     String(x.config),
     String(x.variant),
@@ -46,6 +49,7 @@ export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {
     String(x.workers),
     String(x.workload),
     loadLabel({ mode: String(x.mode), open_rate: Number(x.open_rate) }),
+    ...(faulty ? [String(x.fault) || 'healthy'] : []),
     String(x.count),
     String(x.errors),
     Number(x.p50_ms).toFixed(2),
@@ -54,7 +58,7 @@ export function summaryTable(r: BenchResults, dir: string, o: SummaryOptions = {
     Number(x.ops_per_s).toFixed(1),
   ]);
   lines.push(`run ${r.runId}: ${rows.length} latency rows`);
-  if (body.length) lines.push(pad([HEAD, ...body]));
+  if (body.length) lines.push(pad(faulty ? [HEAD.flatMap((h) => (h === 'load' ? [h, 'fault'] : [h])), ...body] : [HEAD, ...body], faulty));
   const sbs = sideBySide(sideCellsOfResults(r), { order: o.configs ?? [] });
   if (sbs) lines.push('', `configurations side by side (ratio to ${sbs.groups[0]}):`, sideBySideText(sbs), sideBySideNote(sbs));
   lines.push(...storageLines(r));

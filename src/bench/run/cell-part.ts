@@ -84,7 +84,14 @@ function registerClient(rs: BenchRegisterStore): BenchClient {
 
 /** A part with its clients built, ready to start. */
 export interface PreparedPart {
-  run(opts: { signal?: AbortSignal; epochMs: number; onOp?: () => void; afterRun?: () => Promise<void> }): Promise<CellPartResult>;
+  run(opts: {
+    signal?: AbortSignal;
+    epochMs: number;
+    onOp?: () => void;
+    afterRun?: () => Promise<void>;
+    /** Holds the measured phase back until open (see `CellOptions.measureGate`). */
+    measureGate?: { readonly open: boolean };
+  }): Promise<CellPartResult>;
   /** Releases the clients without running (the cell was cancelled). */
   discard(): Promise<void>;
 }
@@ -138,6 +145,7 @@ export function preparePart(task: CellPartTask, replicas: readonly Store[], crea
             ? (e: HistoryEvent) => history.push(JSON.stringify({ ...e, register: regPrefix + e.register, cell_id: cellId, cell: task.cell }))
             : undefined,
           onOp: o.onOp,
+          measureGate: o.measureGate,
         });
         await o.afterRun?.();
         // quiescence: every client's background GC and lingering calls settled

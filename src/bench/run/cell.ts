@@ -12,6 +12,7 @@ import { preparePart, replicaLabels, type CellPartResult, type CellPartTask } fr
 import { mergeOutcomes, planParts } from './distribute.js';
 import { summarize } from './histogram.js';
 import type { CellMeasurement, MeasurementSink, SecondMeasurement, SeriesMeasurement, StorageMeasurement } from './measurement.js';
+import type { CellFaultRun } from './faults.js';
 import { cellOf, type PlannedCell } from './plan.js';
 import type { Progress } from './progress.js';
 import type { CreateRobustStore } from './register.js';
@@ -68,9 +69,11 @@ interface CellJob {
   /** This process measures the storage and removes the cell's keys. */
   owner: boolean;
   measure: boolean;
+  /** The faults the cell runs under (`--fault`); absent: healthy. */
+  fault?: CellFaultRun;
 }
 
-/** Runs one planned cell, hands its measurement to the sink and returns it. */
+/** Runs one planned cell (under `fault` when given), hands its measurement to the sink and returns it. */
 export async function runPlannedCell(
   ctx: CellRunContext,
   cfg: string,
@@ -80,8 +83,9 @@ export async function runPlannedCell(
   index: number,
   count: number,
   dist: CellDistribution = { workers: 1, cfgIndex: 0 },
+  fault?: CellFaultRun,
 ): Promise<CellMeasurement> {
-  const job = planJob(ctx, cfg, opened, planned, dist, index);
+  const job = planJob(ctx, cfg, opened, planned, dist, index, fault);
   ctx.progress.cell(index, count, jobLabel(job), job.tasks.reduce((a, x) => a + (x.task.ops ?? 0), 0));
   const sampler = new PeakSampler(job.replicas, job.ns, job.measure ? ctx.sampleMs : 0);
   const parts = await runParts(ctx, job, sampler, createRobustStore);
@@ -91,18 +95,19 @@ export async function runPlannedCell(
   if (job.measure && !ctx.signal?.aborted && lastWritten.size > 0) m.storage = await measureStorage(ctx, job, sampler, lastWritten);
   ctx.sink(m);
   if (job.owner && !ctx.signal?.aborted) await Promise.all(job.replicas.map((rep) => removeAll(rep, job.ns).catch(() => undefined)));
+  if (fault) ctx.progress.log(`fault: ${fault.describe()}`);
   ctx.progress.cellDone(cellLine(m));
   return m;
 }
 
-function planJob(ctx: CellRunContext, cfg: string, opened: OpenedConfiguration, planned: PlannedCell, dist: CellDistribution, index: number): CellJob {
+function planJob(ctx: CellRunContext, cfg: string, opened: OpenedConfiguration, planned: PlannedCell, dist: CellDistribution, index: number, fault?: CellFaultRun): CellJob {
   const cellId = `cell${String(++ctx.cellCounter.n).padStart(4, '0')}`;
   const ns = `${cellId}/`;
   const replicas = planned.variant === 'raw' ? opened.replicas.slice(0, 1) : opened.replicas;
   const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
   const seed = (ctx.seed + index * 7919) >>> 0;
   const shard = dist.shard ?? { index: 0, count: 1 };
-  const cell = cellOf(planned, cfg, dist.workers);
+  const cell = cellOf(planned, cfg, dist.workers, fault?.key ?? '');
   const parts = planParts(planned, { shard, workers: dist.workers, offset: index - 1 }, { ops: ctx.ops, durationS: ctx.durationS });
   const tasks = parts.map((p) => ({
     worker: p.worker,
@@ -128,7 +133,7 @@ function planJob(ctx: CellRunContext, cfg: string, opened: OpenedConfiguration, 
   const owner = !dist.barrier || shard.index === 0;
   const inWorkers = tasks.length > 0 && dist.pool !== undefined;
   const measure = owner && (dist.visible !== false || !inWorkers);
-  return { cfg, opened, planned, cell, cellId, ns, replicas, labels: replicaLabels(replicas), tasks, dist, shard, owner, measure };
+  return { cfg, opened, planned, cell, cellId, ns, replicas, labels: replicaLabels(replicas), tasks, dist, shard, owner, measure, ...(fault ? { fault } : {}) };
 }
 
 /** The cell's progress label, e.g. `emulators regular/fast mixed 1024B 4c rep 1 (2 workers)`. */
@@ -138,7 +143,8 @@ function jobLabel(j: CellJob): string {
   const where = [j.shard.count > 1 ? `shard ${j.shard.index}/${j.shard.count}` : '', j.dist.pool ? `${j.tasks.length} worker${j.tasks.length === 1 ? '' : 's'}` : '']
     .filter(Boolean)
     .join(', ');
-  return `${j.cfg} ${p.variant}${p.schedule === 'none' ? '' : `/${p.schedule}`} ${p.workload.name} ${valueLabel} ${p.clients}c${p.repeat > 0 ? ` rep ${p.repeat}` : ''}${where ? ` (${where})` : ''}`;
+  const fault = j.fault ? ` fault ${j.fault.key}` : '';
+  return `${j.cfg} ${p.variant}${p.schedule === 'none' ? '' : `/${p.schedule}`} ${p.workload.name} ${valueLabel} ${p.clients}c${p.repeat > 0 ? ` rep ${p.repeat}` : ''}${fault}${where ? ` (${where})` : ''}`;
 }
 
 /** Runs the parts (all at once; with a barrier, at the same time as the other shards). */
@@ -148,6 +154,7 @@ async function runParts(ctx: CellRunContext, job: CellJob, sampler: PeakSampler,
   sampler.start();
   try {
     let results: CellPartResult[] = [];
+    if (job.fault && dist.pool) throw new Error('a cell under a fault runs in the rkvs bench process, not in worker processes');
     if (tasks.length && dist.pool) {
       const onOps = (n: number) => {
         for (let i = 0; i < n; i++) ctx.progress.tick();
@@ -155,10 +162,18 @@ async function runParts(ctx: CellRunContext, job: CellJob, sampler: PeakSampler,
       results = await dist.pool.runParts(dist.cfgIndex, tasks, { signal: ctx.signal, onOps });
     } else if (tasks.length) {
       const part = preparePart(tasks[0]!.task, job.opened.replicas, createRobustStore);
+      const fault = job.fault;
       const afterRun = async () => {
+        // the measured phase is over: heal before the quiescence, the storage listing and the key removal
+        await fault?.heal();
         if (!ctx.signal?.aborted && job.measure) await sampler.sample();
       };
-      results = [await part.run({ signal: ctx.signal, epochMs: ctx.epochMs, onOp: () => ctx.progress.tick(), afterRun })];
+      try {
+        await fault?.start();
+        results = [await part.run({ signal: ctx.signal, epochMs: ctx.epochMs, onOp: () => ctx.progress.tick(), afterRun, measureGate: fault?.gate })];
+      } finally {
+        await fault?.heal();
+      }
     }
     if (!ctx.signal?.aborted && job.measure) await sampler.sample();
     return results;

@@ -43,7 +43,7 @@ export async function runMicro(o: {
         await store.settled?.();
         for (const op of ['write', 'read'] as const) {
           const name = `${variant}/${schedule}/${op}/${size}`;
-          const cell: Cell = { config: MICRO_CONFIG, variant, schedule, value_bytes: size, clients: 1, registers: m.registers, workers: 1, workload: 'micro', mode: 'closed', open_rate: 0 };
+          const cell: Cell = { config: MICRO_CONFIG, variant, schedule, value_bytes: size, clients: 1, registers: m.registers, workers: 1, workload: 'micro', mode: 'closed', open_rate: 0, fault: '' };
           meta.set(name, { cell, op });
           bench.add(name, async () => {
             const reg = registerName(i++ % m.registers);

@@ -18,6 +18,7 @@ import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.j
 import { replicaLabels } from './cell-part.js';
 import { runPlannedCell, type CellRunContext } from './cell.js';
 import { checkCellCount, runCheckCells, type CheckRuns } from './checks.js';
+import { FaultInjector, overQuorumWarning } from './faults.js';
 import type { MeasurementSink } from './measurement.js';
 import type { RunOptions, RunPlan } from './plan.js';
 import { loadRegister, type CreateRobustStore } from './register.js';
@@ -144,10 +145,17 @@ async function runConfiguration(
   const shard = plan.shard;
   let opened: OpenedConfiguration | undefined;
   let poolOpened = false;
+  // --fault: a fault proxy in front of each replica a scenario names, for the whole configuration
+  const faults = plan.faults?.[ci];
+  const injector = faults ? new FaultInjector(faults) : undefined;
   try {
     const kinds = env.procs.shared ? [] : h.origin?.kind === 'emulators' ? (h.origin.kinds ?? ['s3', 'azure', 'gcs']) : emulatorKinds([h]);
     const done = o.progress.wait(`opening configuration ${h.name}${kinds.length ? `: starting the ${kinds.join(', ')} emulator(s)` : ''}`);
-    opened = await h.open({ prefix: plan.prefix, signal: o.signal }).finally(done);
+    opened = await h.open({ prefix: plan.prefix, signal: o.signal, ...(injector ? { route: injector.route } : {}) }).finally(done);
+    for (const s of faults ?? []) {
+      const w = overQuorumWarning(h.name, opened.t ?? Math.floor((opened.replicas.length - 1) / 2), s);
+      if (w) o.progress.log(w);
+    }
     const down = await preflight(h.name, opened, o.signal);
     for (const d of down) {
       o.progress.log(`warning: configuration ${h.name}: ${d}`);
@@ -172,7 +180,7 @@ async function runConfiguration(
       for (const cell of plan.cells) {
         if (o.signal?.aborted) break;
         const dist = { workers: n, pool: n > 1 || sweep ? pool : undefined, cfgIndex: ci, shard, barrier, visible: !hasPerProcessReplicas(h) };
-        await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist);
+        await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist, cell.fault ? injector?.cellRun(cell.fault) : undefined);
       }
     if (barrier && !o.signal?.aborted) env.out.clocks.push(...(await measureClocks(h, replicaLabels(opened.replicas), 'end', o.signal)));
     await leaveConfiguration(o, plan, h.name, opened, ci, barrier);
@@ -185,6 +193,7 @@ async function runConfiguration(
   } finally {
     if (poolOpened) await pool?.close(ci);
     await opened?.close().catch((e: unknown) => o.progress.log(`warning: closing ${h.name}: ${describeCause(e)}`));
+    await injector?.close();
   }
 }
 
@@ -235,9 +244,15 @@ async function preflight(cfg: string, opened: OpenedConfiguration, signal?: Abor
 async function cleanup(o: RunOptions, cfg: string, opened: OpenedConfiguration, prefix: string): Promise<void> {
   const res = await cleanupOpened(opened, { config: cfg, signal: AbortSignal.timeout(60_000) });
   const left = res.reduce((a, r) => a + (r.found - r.removed), 0);
-  if (left > 0)
+  // a replica whose listing failed left an unknown number of objects: name it and what it did
+  const labels = replicaLabels(opened.replicas);
+  const unlisted = res.flatMap((r, i) => (r.errors > 0 && r.found === 0 ? [{ ...r, replica: labels[i] ?? r.replica }] : []));
+  if (left > 0 || unlisted.length)
     o.progress.log(
-      `warning: ${cfg}: ${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.firstError)?.firstError ?? 'timed out'}); remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
+      `warning: ${cfg}: ${[
+        ...(left > 0 ? [`${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.found > 0 && r.firstError)?.firstError ?? 'timed out'})`] : []),
+        ...unlisted.map((r) => `replica ${r.replica}: the run's objects under ${prefix} could not be listed (${r.firstError ?? 'timed out'})`),
+      ].join('; ')}; remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
     );
 }
 

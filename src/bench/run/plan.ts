@@ -4,6 +4,8 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { Cell } from '../config/cell.js';
+import { resolveFaultScenario, type FaultScenario, type ResolvedFaultScenario } from '../config/fault.js';
+import { isProviderConfiguration } from '../config/file.js';
 import type { Suite } from '../config/suite.js';
 import type { ConfigurationHandle } from '../config/types.js';
 import { clientCounts, loadOf, valueCells, type BenchSchedule, type BenchVariant, type Workload } from '../config/workload.js';
@@ -38,6 +40,11 @@ export interface RunOptions {
   shard?: ShardSpec;
   /** How long a shard waits for the others at a cell barrier, in seconds. @default 600 */
   syncTimeoutS?: number;
+  /**
+   * Fault scenarios (`--fault`): every register cell runs once healthy, then once under each
+   * scenario (docs/benchmarks.md, "Faults").
+   */
+  faults?: FaultScenario[];
 }
 
 /** One cell of the plan, before it is given a configuration and a worker count. */
@@ -48,10 +55,15 @@ export interface PlannedCell {
   valueBytes: number | null;
   clients: number;
   repeat: number;
+  /** 1-based index of the fault scenario the cell runs under (`RunPlan.faults`); absent: healthy. */
+  fault?: number;
 }
 
-/** The cell key of a planned cell run on configuration `config` over `workers` worker processes. */
-export function cellOf(p: PlannedCell, config: string, workers: number): Cell {
+/**
+ * The cell key of a planned cell run on configuration `config` over `workers` worker processes,
+ * under the fault whose canonical text is `fault` (empty: healthy).
+ */
+export function cellOf(p: PlannedCell, config: string, workers: number, fault = ''): Cell {
   return {
     config,
     variant: p.variant,
@@ -62,13 +74,14 @@ export function cellOf(p: PlannedCell, config: string, workers: number): Cell {
     workers,
     workload: p.workload.name,
     ...loadOf(p.workload),
+    fault,
   };
 }
 
 /** The cells of one configuration, in run order. Two workloads giving the same cell are refused. */
 export function planCells(
   suite: Suite,
-  o: { variants?: BenchVariant[]; schedules?: BenchSchedule[]; repeat?: number; clients?: number; interleave?: boolean },
+  o: { variants?: BenchVariant[]; schedules?: BenchSchedule[]; repeat?: number; clients?: number; interleave?: boolean; faults?: number },
 ): PlannedCell[] {
   const repeat = o.repeat ?? suite.repeat;
   const perRepeat: Omit<PlannedCell, 'repeat'>[] = [];
@@ -90,7 +103,16 @@ export function planCells(
   } else {
     for (const c of perRepeat) for (let r = 0; r < repeat; r++) cells.push({ ...c, repeat: r });
   }
-  return cells;
+  return withFaults(cells, o.faults ?? 0);
+}
+
+/**
+ * Each register cell followed by its runs under fault scenarios 1..`count`, so a healthy cell and
+ * its faulty runs are measured one after the other. Raw cells (replica 0 alone) run healthy only.
+ */
+function withFaults(cells: PlannedCell[], count: number): PlannedCell[] {
+  if (count === 0) return cells;
+  return cells.flatMap((c) => (c.variant === 'raw' ? [c] : [c, ...Array.from({ length: count }, (_, k) => ({ ...c, fault: k + 1 }))]));
 }
 
 /** Two planned cells with one key would be reported as one: name the workloads to tell apart. */
@@ -128,6 +150,8 @@ export interface RunPlan {
   seed: number;
   /** What the reader of the report should know about the plan (meta.json `notes`). */
   notes: string[];
+  /** Fault scenarios resolved against each configuration: `faults[configuration][scenario - 1]`. */
+  faults?: ResolvedFaultScenario[][];
 }
 
 /** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
@@ -145,7 +169,8 @@ export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan
   const shard = o.shard && o.shard.count > 1 ? o.shard : undefined;
   const runId = o.runId ?? makeRunId(o.suite.name, o.now ?? new Date());
   const variants = o.variants ?? o.suite.variants;
-  const cells = planCells(o.suite, { variants, schedules: o.schedules, repeat: o.repeat, clients: o.clients, interleave: o.interleave });
+  const faults = planFaults(o, counts);
+  const cells = planCells(o.suite, { variants, schedules: o.schedules, repeat: o.repeat, clients: o.clients, interleave: o.interleave, faults: o.faults?.length ?? 0 });
   const notes = shard ? shardCoverage(o.suite.name, cells, counts, shard) : [];
   return {
     runId,
@@ -158,6 +183,7 @@ export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan
     schedules: o.schedules ?? o.suite.schedules,
     seed: o.seed ?? o.suite.seed,
     notes,
+    ...(faults ? { faults } : {}),
   };
 }
 
@@ -196,6 +222,21 @@ function shardCoverage(suite: string, cells: readonly PlannedCell[], counts: rea
     `${small.length} cell(s) have fewer clients than the ${shard.count} shards (${unique.slice(0, 4).join(', ')}${unique.length > 4 ? ', ...' : ''}): ` +
       'each runs one client on as many shards as it has clients, the next cell starting one shard further, so some shards have no client in some cells',
   ];
+}
+
+/** Resolves the `--fault` scenarios against every configuration; ConfigError (exit 2) when one cannot run. */
+function planFaults(o: RunOptions, counts: number[]): ResolvedFaultScenario[][] | undefined {
+  if (!o.faults?.length) return undefined;
+  if (o.suite.kind === 'micro') throw new ConfigError('--fault', 'the micro suite measures CPU cost on memory replicas inside this process; a fault at the socket needs a latency suite on network replicas');
+  if (counts.some((n) => n > 1))
+    throw new ConfigError('--fault', 'the fault proxies run in the rkvs bench process, and worker processes open their replicas without them; run without --workers (or --workers 1)');
+  if (o.variants && o.variants.every((v) => v === 'raw'))
+    throw new ConfigError('--fault', 'raw cells use replica 0 alone and run healthy only; add regular or atomic to --variants to measure the register under the fault');
+  return o.configurations.map((h) => {
+    if (!isProviderConfiguration(h))
+      throw new ConfigError('--fault', `configuration ${h.name} has replicas inside this process (memory): a fault at the socket needs network replicas; run against the emulators (the default suite) or a configuration file (--config)`);
+    return o.faults!.map((s) => resolveFaultScenario(s, { name: h.name, replicas: h.spec.replicas, t: h.spec.t }));
+  });
 }
 
 /** Checks the distribution options before anything is measured; ConfigError (exit 2) otherwise. */

@@ -22,6 +22,7 @@ import type { Store } from '../../store.js';
 import type { ReplicaSpec } from '../config/schema.js';
 import { prefixStore } from '../config/open.js';
 import type { ProviderConfiguration } from '../config/file.js';
+import type { EndpointRoute } from '../config/types.js';
 import { cleanupOpened, findForeignObjects } from '../config/clean.js';
 import { mkdirs } from '../../util/fs.js';
 
@@ -93,6 +94,11 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** One line per problem found (errors, anomalies, skipped replicas). */
   log?: (line: string) => void;
+  /**
+   * Reaches replicas through other addresses (e.g. a fault proxy in pass mode, so the probe
+   * measures the path a `--fault` benchmark takes); see `EndpointRoute`.
+   */
+  route?: EndpointRoute;
 }
 
 export const DEFAULT_PROBE_SIZES = [1024, 65536, 1048576];
@@ -295,7 +301,7 @@ async function probeConsistency(store: Store, run: ProbeRun): Promise<void> {
 export async function probeConfiguration(handle: ProviderConfiguration, opts: ProbeOptions): Promise<ProbeRow[]> {
   const rows: ProbeRow[] = [];
   const log = opts.log ?? (() => {});
-  const each = await handle.openEach({ signal: opts.signal });
+  const each = await handle.openEach({ signal: opts.signal, ...(opts.route ? { route: opts.route } : {}) });
   try {
     for (let i = 0; i < each.replicas.length; i++) {
       const { spec, store, error } = each.replicas[i];

@@ -57,6 +57,12 @@ export interface CellOptions {
    * @default 0
    */
   clientOffset?: number;
+  /**
+   * Holds the measured phase back until `open` is true (`rkvs bench --fault`: the fault is in
+   * force): operations issued before are warm-up. The first operation issued once it is open and
+   * the warm-up operations are done starts the measured phase.
+   */
+  measureGate?: { readonly open: boolean };
 }
 
 /** Key of one measured series of a cell: op and value size (bucket). */
@@ -169,6 +175,8 @@ interface PendingOp {
 class CellLoop {
   readonly out = emptyOutcome();
   private next = 0;
+  /** Index of the first measured operation, once the measured phase started. */
+  private firstMeasured: number | undefined;
   private measureStart: number | undefined;
   private lastEnd = 0;
   /** End of the last operation, warm-up included. */
@@ -191,16 +199,21 @@ class CellLoop {
     this.root = new Random(o.seed);
   }
 
+  /** True when operation `i` would start the measured phase now: warm-up done, gate open. */
+  private measuring(i: number): boolean {
+    return i >= this.o.workload.warmupOps && (this.o.measureGate?.open ?? true);
+  }
+
   private done(i: number, now: number): boolean {
     if (this.o.signal?.aborted) return true;
-    const warmup = this.o.workload.warmupOps;
-    if (this.opsTarget !== undefined) return i >= warmup + this.opsTarget;
-    if (i < warmup) return false;
+    const first = this.firstMeasured ?? (this.measuring(i) ? i : undefined);
+    if (first === undefined) return false;
+    if (this.opsTarget !== undefined) return i >= first + this.opsTarget;
     return this.measureStart !== undefined && now >= this.measureStart + this.durationMs;
   }
 
   /** Takes the next operation and waits until it is due; undefined when the cell is over. */
-  private async claim(): Promise<{ i: number; intended: number } | undefined> {
+  private async claim(): Promise<{ i: number; intended: number; measured: boolean } | undefined> {
     const i = this.next;
     let intended = this.openRate ? this.loopStart + i * this.interval : performance.now();
     if (this.done(i, intended)) return undefined;
@@ -217,11 +230,12 @@ class CellLoop {
     } else {
       intended = performance.now();
     }
-    if (i >= this.o.workload.warmupOps && this.measureStart === undefined) {
+    if (this.firstMeasured === undefined && this.measuring(i)) {
+      this.firstMeasured = i;
       this.measureStart = intended;
       this.out.startEpochMs = Date.now() - (performance.now() - intended);
     }
-    return { i, intended };
+    return { i, intended, measured: this.firstMeasured !== undefined && i >= this.firstMeasured };
   }
 
   async runClient(client: BenchClient, k: number): Promise<void> {
@@ -241,7 +255,7 @@ class CellLoop {
       const bucket = op === 'write' ? (this.o.valueBytes ?? sizeBucket(size)) : (this.o.valueBytes ?? 0);
       const id = `${client.id}:${seq++}`;
       const value = op === 'write' ? makeValue(size, id, rnd) : undefined;
-      const p: PendingOp = { op, register, size, bucket, id, value, measured: slot.i >= w.warmupOps, intended: slot.intended };
+      const p: PendingOp = { op, register, size, bucket, id, value, measured: slot.measured, intended: slot.intended };
       if (await this.perform(client, p)) return;
     }
   }
