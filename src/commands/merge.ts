@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { decimalFlag, LIMITS } from './flags.js';
 
 interface MergeFlags {
   out: string;
@@ -34,8 +35,7 @@ export function registerMerge(program: Command): void {
     .option('--allow-partial', 'merge even when some shard indexes are missing')
     .option('--max-skew <s>', 'warn when the shards started a cell more than this many seconds apart', '2')
     .action(async (dirs: string[], flags: MergeFlags) => {
-      const maxSkewS = Number(flags.maxSkew);
-      if (!Number.isFinite(maxSkewS) || maxSkewS < 0) throw new ConfigError('--max-skew', `expected a number of seconds >= 0, got ${JSON.stringify(flags.maxSkew)}`);
+      const maxSkewS = decimalFlag('--max-skew', flags.maxSkew, { min: 0, max: LIMITS.waitS, unit: 'seconds', inclusive: true, example: '2' })!;
       const [{ checkShards, mergeShards, readShardDir }, { createRunDir }, { finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
         import('../bench/analyze/merge.js'),
         import('../bench/record/run-dir.js'),

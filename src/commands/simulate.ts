@@ -10,6 +10,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { Scenario } from '../simulate/scenario.js';
 import { importFile } from '../util/import-file.js';
+import { intFlagValue, LIMITS } from './flags.js';
 
 // The scenarios (and the simulator, its reports and charts) load in the action; the help names them
 // from this list, which a test keeps equal to SCENARIOS of benchmarks/sim/index.ts.
@@ -34,8 +35,7 @@ export function registerSimulate(program: Command): void {
         if (!name && !opts.list) throw new ConfigError('scenario', 'missing; pass one of the names above, e.g. rkvs simulate space-vs-contention');
         return;
       }
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('--seed', `must be a non-negative integer, got "${opts.seed}"`);
+      const seed = intFlagValue('--seed', opts.seed, 0, LIMITS.seed, 1);
       const scenario = await resolveScenario(name);
       const { loadRecordedModel, runScenario } = await import('../simulate/index.js');
       const log = (m: string) => process.stderr.write(`[${scenario.name}] ${m}\n`);

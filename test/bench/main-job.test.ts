@@ -40,7 +40,7 @@ describe('main job on the emulators (reduced size)', () => {
       timeout: 240_000,
     });
     const dir = await onlyRun(out);
-    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-default$/);
+    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-default-[a-z0-9]{6}$/);
     for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'counters.json', 'meta.json', 'cost.csv', 'report.html'])
       expect((await readdir(dir)).includes(f), f).toBe(true);
     // the emulators are priced as the providers they stand for

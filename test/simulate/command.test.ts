@@ -28,7 +28,7 @@ describe('rkvs simulate', () => {
     expect(await main(['node', 'rkvs', 'simulate', 'nope'])).toBe(2);
     expect(err).toMatch(/unknown scenario "nope"; known: space-vs-contention/);
     expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--seed', '-1'])).toBe(2);
-    expect(err).toMatch(/--seed: must be a non-negative integer/);
+    expect(err).toMatch(/--seed: expected an integer from 0 to 4294967295/);
     expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--histograms', '/nonexistent.jsonl'])).toBe(2);
     expect(err).toMatch(/cannot read \/nonexistent.jsonl/);
   });
