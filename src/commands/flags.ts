@@ -68,13 +68,13 @@ export function intFlagValue(flag: string, text: string, min: number, max: numbe
 export function decimalFlag(flag: string, text: string | undefined, o: { min: number; max: number; unit: string; inclusive?: boolean; example?: string }): number | undefined {
   if (text === undefined) return undefined;
   const t = String(text);
-  const range = `${o.inclusive ? 'from' : 'above'} ${o.min} ${o.inclusive ? 'to' : 'and at most'} ${fmt(o.max)} ${o.unit}`;
+  const range = `${o.inclusive ? 'from' : 'above'} ${o.min} ${o.inclusive ? 'to' : 'and at most'} ${fmt(o.max)}`;
   const eg = o.example ?? '10';
   if (!/^\d+(\.\d+)?$/.test(t)) throw new ConfigError(flag, `expected a number of ${o.unit} ${range}, got ${JSON.stringify(t)}; e.g. ${flag} ${eg}`);
   const n = Number(t);
-  if (n > o.max) throw new ConfigError(flag, `${t} is above the largest allowed value ${fmt(o.max)} ${o.unit}; give ${flag} with a number ${range}, e.g. ${flag} ${eg}`);
+  if (n > o.max) throw new ConfigError(flag, `${t} is above the largest allowed value ${fmt(o.max)} ${o.unit}; give ${flag} with a number of ${o.unit} ${range}, e.g. ${flag} ${eg}`);
   if (n < o.min || (!o.inclusive && n === o.min))
-    throw new ConfigError(flag, `${t} is too small; give ${flag} with a number ${range}, e.g. ${flag} ${eg}`);
+    throw new ConfigError(flag, `${t} is too small; give ${flag} with a number of ${o.unit} ${range}, e.g. ${flag} ${eg}`);
   return n;
 }
 
