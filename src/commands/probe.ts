@@ -97,6 +97,10 @@ export function registerProbe(program: Command): void {
           EXIT_USAGE,
           `probe: --yes: ${foreign.map((r) => `${r.config}/${r.replica}`).join(', ')} hold${foreign.length === 1 ? 's' : ''} objects outside the prefix root and ${foreign.length === 1 ? 'was' : 'were'} not probed; use a dedicated bucket, or rerun with --yes (probe writes and removes only keys under its own prefix)`,
         );
+      // a replica that could not be built (bad endpoint, bad field) is a configuration error, as in bench
+      const unbuilt = rows.filter((r) => r.check === 'credentials' && r.errors > 0);
+      if (unbuilt.length)
+        throw new ExitCode(EXIT_USAGE, `probe: ${unbuilt.map((r) => `${r.config}/${r.replica}`).join(', ')}: the configuration is wrong (see the lines above); fix it and rerun`);
       const failed = rows.filter((r) => (r.check === 'credentials' || r.check === 'access') && (r.errors > 0 || r.anomalies > 0));
       // each with the first problem logged for it (what the replica did: a timeout on list, ...)
       const why = (r: ProbeRow) => problems.find((p) => p.startsWith(`${r.config}/${r.replica}: `))?.slice(`${r.config}/${r.replica}: `.length);

@@ -11,7 +11,7 @@
  * without a report (interrupted before any measurement, or killed by a second Ctrl-C) leaves
  * nothing: the staging directory is removed, on process exit too.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -118,6 +118,17 @@ export function checkRunDir(outBase: string, name: string, o: RunDirOptions = {}
 export async function prepareRunDir(outBase: string, name: string, o: RunDirOptions = {}): Promise<RunDir> {
   const dir = checkRunDir(outBase, name, o);
   const staging = path.join(path.dirname(dir), `.${name}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const baseExisted = existsSync(path.dirname(dir));
+  /** Removes the staging directory, and the base directory when this run made it and left it empty. */
+  const removeStaging = () => {
+    rmSync(staging, { recursive: true, force: true });
+    if (!baseExisted)
+      try {
+        rmdirSync(path.dirname(dir));
+      } catch {
+        // not empty, or gone
+      }
+  };
   try {
     await mkdirs(path.dirname(dir));
     await mkdir(staging);
@@ -126,12 +137,12 @@ export async function prepareRunDir(outBase: string, name: string, o: RunDirOpti
     await writeFile(probe, 'ok');
     await rm(probe);
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    removeStaging();
     throw new ConfigError('--out', fsMessage(e, `cannot write reports to ${dir}`, 'choose a writable directory with --out DIR or free some space'));
   }
   let done = false;
   const onExit = () => {
-    if (!done) rmSync(staging, { recursive: true, force: true });
+    if (!done) removeStaging();
   };
   process.on('exit', onExit);
   const finish = () => {
@@ -143,7 +154,7 @@ export async function prepareRunDir(outBase: string, name: string, o: RunDirOpti
     staging,
     discard() {
       finish();
-      rmSync(staging, { recursive: true, force: true });
+      removeStaging();
     },
     async commit() {
       if (existsSync(dir) && isBaselineDir(dir) && o.updateBaseline)
