@@ -147,16 +147,26 @@ export async function checkPrefixFree(
   me: OwnerMarker,
   o: { signal?: AbortSignal; fix: string },
 ): Promise<void> {
-  for (const r of replicas) {
-    const keys = await r.store.list(prefix + OWNER_DIR, { signal: o.signal });
+  // every replica is listed at once; one that cannot be listed holds nothing to check here: up to
+  // t may be down, and the run's preflight names every unreachable one
+  const settled = await Promise.allSettled(replicas.map((r) => r.store.list(prefix + OWNER_DIR, { signal: o.signal })));
+  o.signal?.throwIfAborted();
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') return;
+    const keys = s.value;
     const found = keys
       .map((k) => k.slice(prefix.length + OWNER_DIR.length))
       .filter((k) => {
         const [slot, nonce] = k.split('/');
         return nonce !== me.nonce && !compatible(me.slot, slot ?? '');
       });
-    if (found.length) throw new ConfigError('--run-id', takenMessage(prefix, `replica ${r.name}`, found, o.fix));
-  }
+    if (found.length) throw new ConfigError('--run-id', takenMessage(prefix, `replica ${replicas[i]!.name}`, found, o.fix));
+  });
+}
+
+/** One line naming every unreachable replica of a configuration (`failed`: "replica X is unreachable (why)"). */
+export function unreachableMessage(config: string, failed: readonly string[]): string {
+  return `configuration ${config}: ${failed.join('; ')}; check ${failed.length > 1 ? 'their endpoints, credentials and that the buckets/containers exist' : 'its endpoint, credentials and that the bucket/container exists'}`;
 }
 
 /**
