@@ -166,6 +166,7 @@ export function registerCheck(program: Command): void {
     .option('--workers <n>', `worker threads for checking registers in parallel, 0 (none) to ${maxWorkers()} (default: one per core)`)
     .option('--no-minimize', 'report the failing register as found instead of a minimal set of operations')
     .action(async (paths: string[], opts: CheckCommandOptions) => {
+      await parseOptions(opts); // a bad option is reported before any file is looked at
       const many = paths.length > 1 || (await expandPaths(paths)).length > 1;
       const { formatVerdict } = await import('../check/index.js');
       const { code } = await runCheck(paths, opts, (r) => {

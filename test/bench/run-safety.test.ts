@@ -61,6 +61,7 @@ describe('numeric flags are bounded: exit 2 naming the flag, the bound and the f
     [['soak', '--clients', '65'], /--clients: 65 is above the largest allowed value 64/],
     [['simulate', 'many-clients', '--seed', '4294967296'], /--seed: 4294967296 is above the largest allowed value 4294967295/],
     [['check', 'x.jsonl', '--timeout', '0'], /--timeout: 0 is below the smallest allowed value 1/],
+    [['check', 'x.jsonl', '--workers', '100000'], new RegExp(`--workers: 100000 is above the largest allowed value ${4 * cores}`)],
     [['merge', 'a', 'b', '--max-skew', '-1'], /--max-skew: expected a number of seconds from 0 to 86400, got "-1"/],
   ];
   it.each(cases)('rkvs %j', async (args, message) => {
