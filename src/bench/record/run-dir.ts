@@ -121,7 +121,11 @@ export async function prepareRunDir(outBase: string, name: string, o: RunDirOpti
   const baseExisted = existsSync(path.dirname(dir));
   /** Removes the staging directory, and the base directory when this run made it and left it empty. */
   const removeStaging = () => {
-    rmSync(staging, { recursive: true, force: true });
+    try {
+      rmSync(staging, { recursive: true, force: true });
+    } catch {
+      // never made (its parent is not a directory, not writable): nothing to remove
+    }
     if (!baseExisted)
       try {
         rmdirSync(path.dirname(dir));
