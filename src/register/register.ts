@@ -282,7 +282,7 @@ export class RegisterClient {
       await this.awaitQuorum(w, eternal, ctx);
     }
 
-    if (this.policy.testExtraRequest || this.policy.testExtraRound) await this.injected(reg, register, w, signal);
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) await this.injected(reg, w, ctx);
 
     // Synchronous GC: wait until GC has finished at q replicas (never for a particular one, so the
     // write stays wait-free); the other replicas follow in the background. A timeout or abort here
@@ -461,7 +461,7 @@ export class RegisterClient {
       }
     }
 
-    if (this.policy.testExtraRequest || this.policy.testExtraRound) rounds += await this.injected(reg, register, w, signal);
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) rounds += await this.injected(reg, w, ctx);
 
     if (chosen === null) return { ts: null, value: null, tombstone: false, rounds, wroteBack };
     return {
@@ -478,13 +478,13 @@ export class RegisterClient {
    * the gate's tests inject. An extra request is one background get per replica; an extra round is
    * one more list round the operation waits for at a quorum. Returns the rounds it added.
    */
-  private async injected(reg: string, register: string, w: Waiter, signal: AbortSignal | undefined): Promise<number> {
+  private async injected(reg: string, w: Waiter, ctx: OpContext): Promise<number> {
     if (this.policy.testExtraRequest) {
       for (let i = 0; i < this.n; i++) this.rs.call(i, (s, sig) => s.get(eternalKey(reg), { signal: sig }), () => undefined);
     }
     if (!this.policy.testExtraRound) return 0;
-    const again = new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w);
-    await this.awaitQuorum(w, again, signal);
+    const again = new Round<string[]>(this.rs, ctx, 'list', (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w);
+    await this.awaitQuorum(w, again, ctx);
     return 1;
   }
 

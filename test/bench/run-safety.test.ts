@@ -62,6 +62,8 @@ describe('numeric flags are bounded: exit 2 naming the flag, the bound and the f
     [['simulate', 'many-clients', '--seed', '4294967296'], /--seed: 4294967296 is above the largest allowed value 4294967295/],
     [['check', 'x.jsonl', '--timeout', '0'], /--timeout: 0 is below the smallest allowed value 1/],
     [['check', 'x.jsonl', '--workers', '100000'], new RegExp(`--workers: 100000 is above the largest allowed value ${4 * cores}`)],
+    [['compare', 'a', 'b', '--resamples', '99999999999999'], /--resamples: 99999999999999 is above the largest allowed value 100000/],
+    [['compare', 'a', 'b', '--min-samples', '0'], /--min-samples: 0 is below the smallest allowed value 1/],
     [['merge', 'a', 'b', '--max-skew', '-1'], /--max-skew: expected a number of seconds from 0 to 86400, got "-1"/],
   ];
   it.each(cases)('rkvs %j', async (args, message) => {
