@@ -243,4 +243,30 @@ describe('run prefixes: under the prefix root, owned by one run', () => {
       expect(won, `seed ${seed}: both runs claimed the prefix`).toBeLessThanOrEqual(1);
     }
   });
+
+  /** Memory replicas; those in `down` fail every call, as an unreachable endpoint does. */
+  const withDown = (n: number, down: number[]) =>
+    Array.from({ length: n }, (_, i) => {
+      const m = createMemoryStore({ name: `m${i}` });
+      if (!down.includes(i)) return m;
+      const fail = () => Promise.reject(new Error(`replica m${i} is down`));
+      return Object.assign(Object.create(m) as typeof m, { put: fail, list: fail, remove: fail });
+    });
+
+  it('up to t replicas down: the claim goes on with the others, and still refuses a held prefix', async () => {
+    const replicas = withDown(3, [2]);
+    const a = ownerMarker('d');
+    const release = await claimRunPrefix(replicas, 'rkvs-bench/d/', a, { fix: '', t: 1, labels: ['m0', 'm1', 'm2'] });
+    for (const r of replicas.slice(0, 2)) expect(await r.list('_owner/')).toEqual([`_owner/run/${a.nonce}`]);
+    await expect(claimRunPrefix(replicas, 'rkvs-bench/d/', ownerMarker('d'), { fix: '', t: 1 })).rejects.toThrow(/in use by another run/);
+    await release();
+    expect(await replicas[0]!.list('_owner/')).toEqual([]);
+  });
+
+  it('more than t replicas down: refused, naming every replica that failed, and no marker is left', async () => {
+    const replicas = withDown(3, [0, 2]);
+    const e = await claimRunPrefix(replicas, 'rkvs-bench/d/', ownerMarker('d'), { fix: '', t: 1, labels: ['m0', 'm1', 'm2'] }).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/cannot claim the run prefix rkvs-bench\/d\/: putting the owner marker failed on 2 of 3 replica\(s\), more than t = 1: replica m0: .*down; replica m2: .*down/);
+    expect(await replicas[1]!.list('_owner/')).toEqual([]);
+  });
 });

@@ -164,11 +164,6 @@ export async function checkPrefixFree(
   });
 }
 
-/** One line naming every unreachable replica of a configuration (`failed`: "replica X is unreachable (why)"). */
-export function unreachableMessage(config: string, failed: readonly string[]): string {
-  return `configuration ${config}: ${failed.join('; ')}; check ${failed.length > 1 ? 'their endpoints, credentials and that the buckets/containers exist' : 'its endpoint, credentials and that the bucket/container exists'}`;
-}
-
 /**
  * Claims a run prefix on the replicas (stores opened under the prefix): puts this process's owner
  * marker on each, then lists the markers on each. Up to `t` replicas may fail either step (they are

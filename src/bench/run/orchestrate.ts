@@ -14,7 +14,7 @@ import { checkVariables, cleanupOpened, guardConfiguration } from '../config/cle
 import { replicaScope } from '../config/configurations.js';
 import { isProviderConfiguration } from '../config/file.js';
 import { startSharedEmulators, type EmulatorEndpoint } from '../config/open.js';
-import { checkPrefixFree, claimRunPrefix, cleanCommand, unreachableMessage } from '../config/run-prefix.js';
+import { checkPrefixFree, claimRunPrefix, cleanCommand } from '../config/run-prefix.js';
 import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.js';
 import { replicaLabels } from './cell-part.js';
 import { runPlannedCell, type CellRunContext } from './cell.js';
@@ -273,7 +273,7 @@ async function preflight(cfg: string, opened: OpenedConfiguration, signal?: Abor
   ).filter((x): x is string => x !== undefined);
   // every unreachable replica is named, not only the first to fail
   if (failed.length > t || failed.length === opened.replicas.length)
-    throw new Error(`${unreachableMessage(cfg, failed)} (${failed.length} down, the configuration tolerates t = ${t})`);
+    throw new Error(`configuration ${cfg}: ${failed.join('; ')}; check its endpoint, credentials and that the bucket/container exists (${failed.length} down, the configuration tolerates t = ${t})`);
   return failed.map((f) => `${f} at the start: the register runs on the other replicas (t = ${t}); raw cells use replica ${labels[0]}`);
 }
 
