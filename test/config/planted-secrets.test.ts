@@ -99,11 +99,12 @@ describe('planted secrets appear in no output', () => {
     expect(probe.code, probe.stderr).toBe(0);
     const clean = await rkvs(['clean', '--config', config, '--prefix', 'rkvs-bench/planted/'], env);
     expect(clean.code, clean.stderr).toBe(0);
-    // a failing run: the Azure account is wrong, the S3 session token refused nowhere (the emulator
+    // a run with a failing replica: the Azure account is wrong, the S3 session token refused nowhere (the emulator
     // takes any): errors are printed and recorded, without the secrets
     const wrong = { ...env, PLANT_AZ_CONN: env.PLANT_AZ_CONN!.replace(/AccountName=[^;]+/, 'AccountName=nosuchaccount').replace(/\/devstoreaccount1/, '/nosuchaccount') };
     const failing = await rkvs(['bench', '--suite', 'quick', '--config', config, '--out', out, '--ops', '4', '--variants', 'raw', '--yes'], { ...wrong, RKVS_DEBUG: '1' });
-    expect(failing.code, failing.stderr).not.toBe(0);
+    // one replica of three unreachable: the run goes on without it (t = 1), and says why
+    expect(failing.stderr).toMatch(/warning: configuration planted: replica az is unreachable/);
     for (const [f, text] of await allFiles(out)) expectNoSecret(f, text);
     for (const [f, text] of await allFiles(path.join(dir, 'probe'))) expectNoSecret(f, text);
     for (const [name, r] of Object.entries({ bench, probe, clean, failing })) {
