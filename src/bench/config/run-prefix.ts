@@ -109,6 +109,8 @@ export function ownerMarker(runId: string, shard?: { index: number; count: numbe
 }
 
 const OWNER_DIR = '_owner/';
+/** Time limit of each call of a claim. */
+const CLAIM_CALL_MS = 15_000;
 const markerKey = (m: OwnerMarker) => `${OWNER_DIR}${m.slot}/${m.nonce}`;
 
 /** True when processes in slots `a` and `b` may share a prefix: shards of one run (same N, other index). */
@@ -194,9 +196,11 @@ export async function claimRunPrefix(
       throw new Error(`${step} failed on ${failed.length} of ${replicas.length} replica(s), more than t = ${t}: ${failed.join('; ')}`);
     return settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
   };
+  // every call is bounded, as the preflight's: a replica that hangs counts as down
+  const bounded = () => (o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(CLAIM_CALL_MS)]) : AbortSignal.timeout(CLAIM_CALL_MS));
   try {
-    atQuorum('putting the owner marker', await Promise.allSettled(replicas.map((r) => r.put(markerKey(me), body, { signal: o.signal }))));
-    const seen = atQuorum('listing the owner markers', await Promise.allSettled(replicas.map((r) => rivals(r, me, o.signal))));
+    atQuorum('putting the owner marker', await Promise.allSettled(replicas.map((r) => r.put(markerKey(me), body, { signal: bounded() }))));
+    const seen = atQuorum('listing the owner markers', await Promise.allSettled(replicas.map((r) => rivals(r, me, bounded()))));
     const i = seen.findIndex((s) => s !== undefined && s.length > 0);
     if (i >= 0) throw new ConfigError('--run-id', takenMessage(prefix, `replica ${label(i)}`, seen[i]!, o.fix));
   } catch (e) {
