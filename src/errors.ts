@@ -93,19 +93,29 @@ export class QuorumError extends StoreError {
     failures: readonly ReplicaFailure[];
     aborted?: boolean;
     cause?: unknown;
-    /** Unavailable (default) when too few replicas answered; Timeout when the caller's signal ended the wait. */
+    /**
+     * Unavailable (default) when too few replicas answered or the store was closed; Timeout when
+     * the caller's signal or the operation timeout ended the wait.
+     */
     kind?: 'Unavailable' | 'Timeout';
+    /** The replica round the operation was waiting for (`list`, `put`, `get`), named in the message. */
+    round?: string;
+    /** Why the wait ended early (`aborted by the caller`, ...), put in front of the counts. */
+    reason?: string;
+    /** @default true unless `aborted`: a call the caller aborted, or a closed store, is never retried. */
+    retryable?: boolean;
   }) {
     const perReplica = init.failures.map((f) => `${f.replica}: ${describeCause(f.error)}`).join('; ');
+    const counts = `needed ${init.needed} replies${init.round ? ` in its ${init.round} round` : ''}, got ${init.received}`;
     super({
       kind: init.kind ?? 'Unavailable',
       store: init.store,
       op: init.op,
       key: init.key,
       aborted: init.aborted,
-      retryable: true,
+      retryable: init.retryable ?? !init.aborted,
       cause: init.cause,
-      detail: `needed ${init.needed} replies, got ${init.received}${perReplica ? ` (${perReplica})` : ''}`,
+      detail: `${init.reason ? `${init.reason}: ` : ''}${counts}${perReplica ? ` (${perReplica})` : ''}`,
     });
     this.name = 'QuorumError';
     this.needed = init.needed;

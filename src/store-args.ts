@@ -1,7 +1,7 @@
 /**
  * The argument checks every store call makes at its public entry, before anything else happens:
- * keys and prefixes are strings, values are `Uint8Array`s (a `Buffer` is one), options are an object
- * whose `signal` is an AbortSignal. A call with a bad argument rejects with a `ConfigError` whose
+ * keys are non-empty strings, prefixes are strings, values are `Uint8Array`s (a `Buffer` is one),
+ * options are an object whose `signal` is an AbortSignal. A call with a bad argument rejects with a `ConfigError` whose
  * `path` is the argument (`key`, `value`, `prefix`, `opts`, `opts.signal`) and whose message names
  * the store, the call, what was received and how to fix it. Nothing is copied, converted or coerced:
  * a string is not encoded, a `Uint16Array` is not narrowed, `123` is not turned into `"123"` (nor
@@ -100,9 +100,21 @@ function valueFix(value: unknown): string {
   return 'pass a Uint8Array';
 }
 
-/** Throws a ConfigError (path `key`) unless `key` is a string. */
+/**
+ * Throws a ConfigError (path `key`) unless `key` is a non-empty string. The empty key is refused by
+ * every store, not only by those whose backend cannot hold it (Azure Blob and GCS answer 400; on S3
+ * it addresses the bucket itself), so a program that works on one store works on every other.
+ */
 export function checkKey(store: string, call: string, key: unknown, withValue = false): asserts key is string {
-  if (typeof key === 'string') return;
+  if (typeof key === 'string') {
+    if (key !== '') return;
+    throw invalid(
+      'key',
+      store,
+      callText(call, key, withValue),
+      'needs a non-empty key, got the empty string; "" names no object in S3, Azure Blob or GCS, so no store takes it: give the object a name (list(\'\') still lists every key)',
+    );
+  }
   throw invalid('key', store, callText(call, key, withValue), `needs a string key, got ${describeReceived(key)}; ${keyFix(key)}`);
 }
 

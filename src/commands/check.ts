@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import type { CheckMethod, CheckModel, Verdict } from '../check/index.js';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { intFlag, intFlagValue, LIMITS, maxWorkers } from './flags.js';
 
 export interface CheckCommandOptions {
   model: string;
@@ -51,21 +52,15 @@ async function parseOptions(opts: CheckCommandOptions): Promise<Parsed> {
   if (!model) {
     throw new ConfigError('--model', `unknown model ${JSON.stringify(opts.model)}; use linearizable (or atomic, the atomic register) or regular`);
   }
-  const timeoutMs = Number(opts.timeout);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new ConfigError('--timeout', `must be a positive number of milliseconds, got ${JSON.stringify(opts.timeout)}`);
-  }
+  const timeoutMs = intFlagValue('--timeout', opts.timeout, 1, LIMITS.timeoutMs, 10000);
   if (!(FORMATS as readonly string[]).includes(opts.format)) {
     throw new ConfigError('--format', `unknown format ${JSON.stringify(opts.format)}; use text or jsonl`);
   }
   if (!(CHECK_METHODS as readonly string[]).includes(opts.method)) {
     throw new ConfigError('--method', `unknown method ${JSON.stringify(opts.method)}; use ${CHECK_METHODS.join(', ')}`);
   }
-  let workers: number | undefined;
-  if (opts.workers !== undefined) {
-    workers = Number(opts.workers);
-    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('--workers', `must be an integer >= 0 (0: no worker threads), got ${JSON.stringify(opts.workers)}`);
-  }
+  // worker threads: 0 (none) up to the bound of bench's --workers without --force
+  const workers = intFlag('--workers', opts.workers, 0, maxWorkers(), 2);
   return { model, timeoutMs, format: opts.format as Parsed['format'], method: opts.method as CheckMethod, workers };
 }
 
@@ -168,9 +163,10 @@ export function registerCheck(program: Command): void {
     .option('--format <format>', 'text, or jsonl: one {"file","model","verdict","ops","ms","decidedBy",...} per file', 'text')
     .option('--html <file>', 'write a self-contained page with a timeline of every violation (default: not written)')
     .option('--method <method>', 'auto (polynomial checker, search where it cannot decide), polynomial or search', 'auto')
-    .option('--workers <n>', 'worker threads for checking registers in parallel (default: one per core; 0: none)')
+    .option('--workers <n>', `worker threads for checking registers in parallel, 0 (none) to ${maxWorkers()} (default: one per core)`)
     .option('--no-minimize', 'report the failing register as found instead of a minimal set of operations')
     .action(async (paths: string[], opts: CheckCommandOptions) => {
+      await parseOptions(opts); // a bad option is reported before any file is looked at
       const many = paths.length > 1 || (await expandPaths(paths)).length > 1;
       const { formatVerdict } = await import('../check/index.js');
       const { code } = await runCheck(paths, opts, (r) => {

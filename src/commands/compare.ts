@@ -10,6 +10,10 @@ import { ExitCode } from '../exit-codes.js';
 import type { ThresholdFlags } from '../bench/analyze/thresholds.js';
 import { ConfigError } from '../errors.js';
 import { mkdirs } from '../util/fs.js';
+import { intFlag, LIMITS } from './flags.js';
+
+/** Bootstrap replicates per percentile, at most (they are held in memory). */
+const MAX_RESAMPLES = 100_000;
 
 export interface CompareFlags extends ThresholdFlags {
   resamples?: string;
@@ -78,16 +82,19 @@ async function exactToleranceLine(baseline: string, flags: CompareFlags): Promis
 }
 
 async function statisticalGate(baseline: string, current: string, flags: CompareFlags, names: { baseline: string; current: string }): Promise<CompareOutcome> {
-  const [{ compareDirs }, { checkPositiveInt, describeThresholds, resolveThresholds }, { formatCompareTable, writeCompareCsv }, { compareMarkdown }, { readMeta }] = await Promise.all([
+  const [{ compareDirs }, { describeThresholds, resolveThresholds }, { formatCompareTable, writeCompareCsv }, { compareMarkdown }, { readMeta }] = await Promise.all([
     import('../bench/analyze/compare.js'),
     import('../bench/analyze/thresholds.js'),
     import('../bench/report/compare.js'),
     import('../bench/report/markdown.js'),
     import('../bench/record/read.js'),
   ]);
+  // each bootstrap holds its replicates in memory: a bound keeps it within reach
+  const resamples = intFlag('--resamples', flags.resamples, 1, MAX_RESAMPLES, 2000);
+  const seed = intFlag('--seed', flags.seed, 1, LIMITS.seed, 42);
   const opts = await resolveThresholds(baseline, flags);
-  if (flags.resamples !== undefined) opts.resamples = checkPositiveInt(flags.resamples, '--resamples');
-  if (flags.seed !== undefined) opts.seed = checkPositiveInt(flags.seed, '--seed');
+  if (resamples !== undefined) opts.resamples = resamples;
+  if (seed !== undefined) opts.seed = seed;
   const result = await compareDirs(baseline, current, opts);
   if (result.cells.length === 0) {
     const [bm, cm] = await Promise.all([readMeta(baseline), readMeta(current)]);
@@ -139,7 +146,7 @@ export function addCompareOptions(cmd: Command): Command {
     .option('--threshold-throughput <pct>', 'largest tolerated throughput decrease (default 10%)')
     .option('--alpha <a>', 'significance level of every test and interval (default 0.05)')
     .option('--min-samples <n>', 'fewest ok samples per side to judge a cell (default 30; p99 also needs 500)')
-    .option('--resamples <n>', 'bootstrap replicates per percentile (default 2000)')
+    .option('--resamples <n>', `bootstrap replicates per percentile, 1 to ${MAX_RESAMPLES} (default 2000)`)
     .option('--seed <n>', 'seed of the bootstrap (default 1)')
     .option('--markdown <file>', 'also write the comparison as Markdown (default: appended to $GITHUB_STEP_SUMMARY when set)')
     .option('--no-csv', 'do not write compare.csv (compare-exact.csv for exact metrics)')

@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { decimalFlag, LIMITS } from './flags.js';
 
 interface MergeFlags {
   out: string;
   allowPartial?: boolean;
   maxSkew: string;
+  overwrite?: boolean;
 }
 
 /** True when `dir` holds a report written by an earlier merge (so it may be replaced). */
@@ -33,10 +35,10 @@ export function registerMerge(program: Command): void {
     .option('--out <dir>', 'base directory of the merged report directory (<out>/<run-id>/)', 'reports')
     .option('--allow-partial', 'merge even when some shard indexes are missing')
     .option('--max-skew <s>', 'warn when the shards started a cell more than this many seconds apart', '2')
+    .option('--overwrite', 'replace an existing directory <out>/<run-id>/ wholly (an earlier merge is replaced without it)')
     .action(async (dirs: string[], flags: MergeFlags) => {
-      const maxSkewS = Number(flags.maxSkew);
-      if (!Number.isFinite(maxSkewS) || maxSkewS < 0) throw new ConfigError('--max-skew', `expected a number of seconds >= 0, got ${JSON.stringify(flags.maxSkew)}`);
-      const [{ checkShards, mergeShards, readShardDir }, { createRunDir }, { finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
+      const maxSkewS = decimalFlag('--max-skew', flags.maxSkew, { min: 0, max: LIMITS.waitS, unit: 'seconds', inclusive: true, example: '2' })!;
+      const [{ checkShards, mergeShards, readShardDir }, { prepareRunDir }, { finishReportDir, writeReport }, { summaryTable }] = await Promise.all([
         import('../bench/analyze/merge.js'),
         import('../bench/record/run-dir.js'),
         import('../bench/report/files.js'),
@@ -49,11 +51,22 @@ export function registerMerge(program: Command): void {
       warnings.push(...merged.warnings);
       const target = path.resolve(flags.out, merged.meta.run_id);
       if (shards.some((s) => s.dir === target)) throw new ConfigError('--out', `${target} is one of the shard directories; choose another --out`);
-      if (existsSync(target) && !(await isMergeOutput(target)))
-        throw new ConfigError('--out', `${target} already exists and is not an earlier merge; choose another --out`);
-      const dir = await createRunDir(flags.out, merged.meta.run_id);
+      // an earlier merge is replaced whole (never written into: no file of it stays beside the new
+      // ones); any other existing directory only with --overwrite
+      const replace = flags.overwrite || (existsSync(target) && (await isMergeOutput(target)));
+      if (existsSync(target) && !replace)
+        throw new ConfigError('--out', `${target} already exists and is not an earlier merge; choose another --out, or give --overwrite to replace it wholly`);
+      const run = await prepareRunDir(flags.out, merged.meta.run_id, { overwrite: replace, flag: '--out' });
+      const dir = run.dir;
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      await writeReport(dir, merged.results, merged.meta, merged.history ? { history: merged.history } : {});
+      try {
+        await writeReport(run.staging, merged.results, merged.meta, merged.history ? { history: merged.history } : {});
+        await run.commit();
+      } catch (e) {
+        // a report that could not be moved into place is kept where the message says
+        if (!(e instanceof Error && e.message.includes(run.staging))) run.discard();
+        throw e;
+      }
       await finishReportDir(dir, (line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`merged ${shards.length} shard(s) of run ${merged.meta.run_id} (largest start skew ${(merged.maxSkewMs / 1000).toFixed(2)} s)\n`);
       if (merged.clockLines.length) {

@@ -10,6 +10,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { Scenario } from '../simulate/scenario.js';
 import { importFile } from '../util/import-file.js';
+import { intFlagValue, LIMITS } from './flags.js';
 
 // The scenarios (and the simulator, its reports and charts) load in the action; the help names them
 // from this list, which a test keeps equal to SCENARIOS of benchmarks/sim/index.ts.
@@ -22,20 +23,20 @@ export function registerSimulate(program: Command): void {
     .description('run a simulation scenario (benchmarks/sim/) in virtual time and write a report directory')
     .argument('[scenario]', `scenario name (${SCENARIO_NAMES.join(', ')}) or path to a scenario file`)
     .option('--seed <n>', 'seed of every random choice (same seed, same virtual-time results)', '1')
-    .option('--out <dir>', 'report directory (default reports/<timestamp>-sim-<scenario>)')
+    .option('--out <dir>', 'report directory, new or empty (default reports/<YYYYMMDD-HHMMSS>-sim-<scenario>-<random>)')
+    .option('--overwrite', 'replace a report directory --out that already holds files (default: refuse it)')
     .option('--small', 'small sizes: same shape, fewer cells and operations (smoke tests)')
     .option('--histograms <files>', 'comma-separated histograms.jsonl/.hgrm files recorded by rkvs bench or probe: replay them as the replicas\' latencies (cycled over replicas) (default: the provider presets)')
     .option('--list', 'list the scenarios and exit')
     .option('--no-html', 'do not write report.html')
-    .action(async (name: string | undefined, opts: { seed: string; out?: string; small?: boolean; list?: boolean; html: boolean; histograms?: string }) => {
+    .action(async (name: string | undefined, opts: { seed: string; out?: string; overwrite?: boolean; small?: boolean; list?: boolean; html: boolean; histograms?: string }) => {
       if (opts.list || !name) {
         const { SCENARIOS } = await scenarios();
         for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
         if (!name && !opts.list) throw new ConfigError('scenario', 'missing; pass one of the names above, e.g. rkvs simulate space-vs-contention');
         return;
       }
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('--seed', `must be a non-negative integer, got "${opts.seed}"`);
+      const seed = intFlagValue('--seed', opts.seed, 0, LIMITS.seed, 1);
       const scenario = await resolveScenario(name);
       const { loadRecordedModel, runScenario } = await import('../simulate/index.js');
       const log = (m: string) => process.stderr.write(`[${scenario.name}] ${m}\n`);
@@ -43,7 +44,7 @@ export function registerSimulate(program: Command): void {
       const recorded = [];
       for (const file of (opts.histograms ?? '').split(',').map((f) => f.trim()).filter(Boolean))
         recorded.push({ name: basename(file).replace(/\.(jsonl|hgrm)$/, ''), model: await loadRecordedModel(file) });
-      const res = await runScenario(scenario, { seed, small: opts.small, out: opts.out, html: opts.html, log, recorded });
+      const res = await runScenario(scenario, { seed, small: opts.small, out: opts.out, overwrite: opts.overwrite, html: opts.html, log, recorded });
       const out = process.stdout;
       out.write(`\n${scenario.title} (seed ${seed}${opts.small ? ', --small' : ''}, ${res.wallSeconds.toFixed(1)} s wall)\n`);
       for (const h of res.headline) out.write(`  ${h}\n`);

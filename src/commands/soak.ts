@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import { mkdirs } from '../util/fs.js';
+import { intFlag, LIMITS } from './flags.js';
 import type { Schedule, Variant } from '../register/index.js';
 import type { CrashMode, SimOptions } from '../sim/index.js';
 // The names the options offer come from these three small modules; the simulator and the checkers
@@ -41,12 +42,8 @@ interface SoakOptions {
   progress: boolean;
 }
 
-function int(path: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(path, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
+/** Bounds of soak's numbers: every simulation stays small, and a run ends (1e6 seeds take hours). */
+const SOAK_MAX = { seeds: 1_000_000, replicas: 99, clients: 64, ops: 1000, registers: 1000, failures: 1_000_000 } as const;
 
 function oneOf<T extends string>(path: string, v: string, allowed: readonly T[]): T[] {
   if (v === 'all') return [...allowed];
@@ -81,8 +78,8 @@ export function registerSoak(program: Command): void {
     .option('--verbose', 'print every run')
     .option('--no-progress', 'no progress line')
     .action(async (o: SoakOptions) => {
-      const seeds = int('--seeds', o.seeds, 1)!;
-      const start = int('--start', o.start, 0)!;
+      const seeds = intFlag('--seeds', o.seeds, 1, SOAK_MAX.seeds, 2000)!;
+      const start = intFlag('--start', o.start, 0, LIMITS.seed - seeds + 1, 1)!;
       const variants = oneOf<Variant>('--variant', o.variant, ['regular', 'atomic']);
       const schedules = oneOf<Schedule>('--schedule', o.schedule, ['classic', 'fast']);
       const strategies = ['mixed', ...STRATEGY_NAMES, ...SCENARIO_NAMES];
@@ -98,20 +95,20 @@ export function registerSoak(program: Command): void {
       if (o.gc !== undefined && o.gc !== 'background' && o.gc !== 'sync') {
         throw new ConfigError('--gc', `use background or sync, got ${JSON.stringify(o.gc)}`);
       }
-      const n = int('--replicas', o.replicas, 1);
+      const n = intFlag('--replicas', o.replicas, 1, SOAK_MAX.replicas, 5);
       if (n !== undefined && n < 3 && (o.replicaCrashes ?? '0') !== '0') {
         throw new ConfigError('--replicas', 'tolerating a crash needs n >= 3 (n >= 2t + 1)');
       }
-      const maxFailures = int('--max-failures', o.maxFailures, 1)!;
+      const maxFailures = intFlag('--max-failures', o.maxFailures, 1, SOAK_MAX.failures, 5)!;
       const base: Omit<SimOptions, 'seed' | 'variant' | 'schedule'> = {
         strategy: o.strategy,
         mutant: o.mutant,
         n,
-        clients: int('--clients', o.clients, 1),
-        opsPerClient: int('--ops', o.ops, 1),
-        registers: int('--registers', o.registers, 1),
-        replicaCrashes: int('--replica-crashes', o.replicaCrashes, 0),
-        clientCrashes: int('--client-crashes', o.clientCrashes, 0),
+        clients: intFlag('--clients', o.clients, 1, SOAK_MAX.clients, 3),
+        opsPerClient: intFlag('--ops', o.ops, 1, SOAK_MAX.ops, 4),
+        registers: intFlag('--registers', o.registers, 1, SOAK_MAX.registers, 2),
+        replicaCrashes: intFlag('--replica-crashes', o.replicaCrashes, 0, SOAK_MAX.replicas, 1),
+        clientCrashes: intFlag('--client-crashes', o.clientCrashes, 0, SOAK_MAX.clients, 1),
         replicaCrashMode: o.crashMode as CrashMode | undefined,
         gc: o.gc as SimOptions['gc'],
       };

@@ -145,6 +145,25 @@ export class Waiter {
   }
 }
 
+/**
+ * The store call an operation serves (`put("k")`, whether the user called put, remove or write),
+ * and the signals that may end its wait. Every error of the operation names this call, not the
+ * replica round it was waiting for (the round is said in the message).
+ */
+export interface OpContext {
+  /** The call as the user made it: put, get, list, remove, write, read. */
+  op: string;
+  /** Its key (the register name) or, for list, its prefix. */
+  key: string;
+  /** What the operation waits under: any of the three below. */
+  signal?: AbortSignal;
+  /** The caller's `opts.signal`. */
+  caller?: AbortSignal;
+  /** The operation timeout (`operationTimeoutMs`). */
+  timeout?: AbortSignal;
+  timeoutMs?: number;
+}
+
 /** One call issued to all n replicas; outcomes recorded per replica as they arrive. */
 export class Round<T> {
   readonly outcomes: (Outcome<T> | undefined)[];
@@ -155,8 +174,9 @@ export class Round<T> {
 
   constructor(
     readonly rs: ReplicaSet,
-    readonly op: string,
-    readonly key: string,
+    readonly ctx: OpContext,
+    /** The replica call of this round (`list`, `put`, `get`), for messages. */
+    readonly round: string,
     fn: (store: Store, i: number, signal: AbortSignal) => Promise<T>,
     waiter: Waiter | undefined,
     onEach?: (i: number, o: Outcome<T>) => void,
@@ -198,41 +218,75 @@ export class Round<T> {
   }
 
   /** A QuorumError describing each replica that has not answered successfully. */
-  error(needed: number, aborted: boolean, signal?: AbortSignal): QuorumError {
-    return quorumError(this.rs, this.op, this.key, needed, this.ok, this.outcomes, aborted, signal);
+  error(needed: number, aborted: boolean): QuorumError {
+    return quorumError(this.rs, this.ctx, this.round, needed, this.ok, this.outcomes, aborted);
   }
 }
 
-/** Builds a QuorumError with one entry per replica that did not answer successfully. */
+/** Why an operation's wait ended before a quorum: the caller's signal, close(), or the operation timeout. */
+type EndedBy = 'caller' | 'close' | 'timeout';
+
+function endedBy(rs: ReplicaSet, ctx: OpContext): EndedBy {
+  if (ctx.caller?.aborted) return 'caller';
+  if (rs.closed) return 'close';
+  if (ctx.timeout?.aborted) return 'timeout';
+  return 'caller';
+}
+
+/**
+ * Builds a QuorumError for the user's call `ctx`, with one entry per replica that did not answer
+ * successfully in `round`. When the wait was cut short (`aborted`), the error says by what:
+ * - the caller's signal: `Timeout`, `aborted: true`, not retryable (the store contract's abort);
+ * - `close()`: `Unavailable`, `aborted: true`, not retryable (as an adapter closed in flight);
+ * - `operationTimeoutMs`: `Timeout`, `aborted: false`, retryable (the store's own limit passed, as an
+ *   adapter's request timeout; the retry layer may try again).
+ * Too few replicas able to answer: `Unavailable`, retryable.
+ */
 export function quorumError(
   rs: ReplicaSet,
-  op: string,
-  key: string,
+  ctx: OpContext,
+  round: string,
   needed: number,
   received: number,
   outcomes: readonly (Outcome<unknown> | undefined)[],
   aborted: boolean,
-  signal?: AbortSignal,
 ): QuorumError {
+  const by = aborted ? endedBy(rs, ctx) : undefined;
+  const reason =
+    by === 'caller'
+      ? (ctx.caller?.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+        ? 'timed out (the caller\'s AbortSignal.timeout)'
+        : 'aborted by the caller'
+      : by === 'close'
+        ? 'the robust store was closed while the call was in flight'
+        : by === 'timeout'
+          ? `no quorum within operationTimeoutMs (${ctx.timeoutMs ?? '?'} ms)`
+          : undefined;
+  const pending =
+    by === 'caller'
+      ? 'no answer before the caller aborted'
+      : by === 'close'
+        ? 'no answer before the robust store was closed'
+        : by === 'timeout'
+          ? 'no answer before the operation timed out'
+          : 'no answer yet';
   const failures: ReplicaFailure[] = [];
   outcomes.forEach((o, i) => {
     if (o?.ok) return;
-    failures.push({
-      replica: rs.replicaName(i),
-      error: o ? o.error : aborted ? 'no answer before the operation timed out or was aborted' : 'no answer yet',
-    });
+    failures.push({ replica: rs.replicaName(i), error: o ? o.error : pending });
   });
-  const err = new QuorumError({
+  return new QuorumError({
     store: rs.storeName,
-    op,
-    key,
+    op: ctx.op,
+    key: ctx.key,
     needed,
     received,
     failures,
-    aborted,
-    cause: aborted ? signal?.reason : undefined,
-    // The Store contract: a call that ended because its signal fired has kind Timeout.
-    kind: aborted ? 'Timeout' : 'Unavailable',
+    round,
+    reason,
+    aborted: by === 'caller' || by === 'close',
+    retryable: by === undefined || by === 'timeout',
+    cause: by === 'caller' ? ctx.caller?.reason : undefined,
+    kind: by === 'caller' || by === 'timeout' ? 'Timeout' : 'Unavailable',
   });
-  return err;
 }

@@ -6,7 +6,7 @@
  */
 import { StoreError } from '../errors.js';
 import type { CallOptions } from '../store.js';
-import { anySignal } from '../util/abort.js';
+import { abortError, anySignal } from '../util/abort.js';
 import {
   decodeEternal,
   decodeRegister,
@@ -22,7 +22,7 @@ import {
   type EternalRecord,
   type TempEntry,
 } from './keys.js';
-import { ReplicaSet, Round, Waiter, quorumError, type Outcome } from './quorum.js';
+import { ReplicaSet, Round, Waiter, quorumError, type OpContext, type Outcome } from './quorum.js';
 import { compareTs, compareTsOrNull, type Timestamp } from './timestamp.js';
 import type { GcMode, ReadResult, RegisterPolicy, Schedule, Variant, WriteResult } from './types.js';
 
@@ -186,40 +186,48 @@ export class RegisterClient {
     this.ownPuts = new OwnPuts(cfg.rs);
   }
 
-  /** The signal an operation waits under: the caller's, the operation timeout and close. */
-  private opSignal(op: string, key: string, opts?: CallOptions): AbortSignal | undefined {
+  /**
+   * The context of one operation serving the user's call `op(key)`: the signal it waits under (the
+   * caller's, the operation timeout and close). A closed store, or a caller's signal that has
+   * already fired, fails the call here, before any replica is asked anything.
+   */
+  private opContext(op: string, key: string, opts?: CallOptions): OpContext {
     if (this.rs.closed) {
       throw new StoreError({ kind: 'Unavailable', store: this.rs.storeName, op, key, retryable: false, detail: 'the robust store is closed' });
     }
+    const caller = opts?.signal;
+    if (caller?.aborted) throw abortError({ store: this.rs.storeName, op, key }, caller);
     const timeout = this.operationTimeoutMs !== undefined ? AbortSignal.timeout(this.operationTimeoutMs) : undefined;
-    return anySignal(opts?.signal, timeout, this.rs.closeSignal);
+    return { op, key, caller, timeout, timeoutMs: this.operationTimeoutMs, signal: anySignal(caller, timeout, this.rs.closeSignal) };
   }
 
   /** Waits until `round` has q successes (QuorumError when impossible, timed out or aborted). */
-  private awaitQuorum(w: Waiter, round: Round<unknown>, signal: AbortSignal | undefined): Promise<true> {
-    return w.until(() => round.reached(this.q), signal, () => round.error(this.q, true, signal));
+  private awaitQuorum(w: Waiter, round: Round<unknown>, ctx: OpContext): Promise<true> {
+    return w.until(() => round.reached(this.q), ctx.signal, () => round.error(this.q, true));
   }
 
   // -------------------------------------------------------------------------------------------
   // Write (SPEC §3)
 
-  async write(register: string, value: Uint8Array, opts?: CallOptions & { tombstone?: boolean }): Promise<WriteResult> {
+  /** Writes `value` (or a tombstone) to `register`; `call` is the user's call, named in errors (put, remove, write). */
+  async write(register: string, value: Uint8Array, opts?: CallOptions & { tombstone?: boolean }, call = 'write'): Promise<WriteResult> {
     const tombstone = opts?.tombstone ?? false;
     const reg = encodeRegister(register);
-    const signal = this.opSignal('write', register, opts);
+    const ctx = this.opContext(call, register, opts);
+    const signal = ctx.signal;
     const payload = tombstone ? EMPTY : value.slice(); // lingering puts must not see the caller reuse its buffer
     const w = new Waiter();
     const gc = new WriteGc(this.rs, this.policy.gcWaitsForOwnAck, w);
     gc.ownInflight = this.ownPuts.inflightAt(reg);
 
     // Round 1: timestamp.
-    const lists = new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w, (i, o) => {
+    const lists = new Round<string[]>(this.rs, ctx, 'list', (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w, (i, o) => {
       if (o.ok) {
         gc.listed[i] = parseTempListing(reg, o.value);
         gc.tryAt(i);
       }
     });
-    await this.awaitQuorum(w, lists, signal);
+    await this.awaitQuorum(w, lists, ctx);
     let max: Timestamp | null = null;
     for (const { i } of lists.values()) {
       const top = newest(gc.listed[i] ?? []);
@@ -238,7 +246,7 @@ export class RegisterClient {
     });
     const putTemp = () => {
       const settledAt = this.ownPuts.track(reg, tk, ts);
-      return new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(tk, payload, { signal: sig }), w, (i, o) => {
+      return new Round<void>(this.rs, ctx, 'put', (s, _i, sig) => s.put(tk, payload, { signal: sig }), w, (i, o) => {
         settledAt(i);
         if (o.ok) {
           gc.acked[i] = true;
@@ -247,7 +255,7 @@ export class RegisterClient {
       });
     };
     const putEternal = () => {
-      const r: Round<void> = new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(eternalKey(reg), eternalBytes, { signal: sig }), w, () => {
+      const r: Round<void> = new Round<void>(this.rs, ctx, 'put', (s, _i, sig) => s.put(eternalKey(reg), eternalBytes, { signal: sig }), w, () => {
         if (!gc.eternalAtQuorum && r.ok >= this.q) {
           gc.eternalAtQuorum = true;
           gc.tryAll();
@@ -265,16 +273,16 @@ export class RegisterClient {
           return a && b ? true : undefined;
         },
         signal,
-        () => (temp.ok < this.q ? temp : eternal).error(this.q, true, signal),
+        () => (temp.ok < this.q ? temp : eternal).error(this.q, true),
       );
     } else {
       const temp = putTemp();
-      await this.awaitQuorum(w, temp, signal);
+      await this.awaitQuorum(w, temp, ctx);
       const eternal = putEternal();
-      await this.awaitQuorum(w, eternal, signal);
+      await this.awaitQuorum(w, eternal, ctx);
     }
 
-    if (this.policy.testExtraRequest || this.policy.testExtraRound) await this.injected(reg, register, w, signal);
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) await this.injected(reg, w, ctx);
 
     // Synchronous GC: wait until GC has finished at q replicas (never for a particular one, so the
     // write stays wait-free); the other replicas follow in the background. A timeout or abort here
@@ -290,9 +298,11 @@ export class RegisterClient {
   // -------------------------------------------------------------------------------------------
   // Read (SPEC §4)
 
-  async read(register: string, opts?: CallOptions): Promise<ReadResult> {
+  /** Reads `register`; `call` is the user's call, named in errors (get, read). */
+  async read(register: string, opts?: CallOptions, call = 'read'): Promise<ReadResult> {
     const reg = encodeRegister(register);
-    const signal = this.opSignal('read', register, opts);
+    const ctx = this.opContext(call, register, opts);
+    const signal = ctx.signal;
     const w = new Waiter();
     const q = this.q;
     let rounds = 0;
@@ -304,7 +314,7 @@ export class RegisterClient {
       const cur = listedMax[i];
       listedMax[i] = cur === undefined ? (top?.ts ?? null) : compareTsOrNull(top?.ts ?? null, cur) > 0 ? (top?.ts ?? null) : cur;
     };
-    const listRound = () => new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w, onList);
+    const listRound = () => new Round<string[]>(this.rs, ctx, 'list', (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w, onList);
     const tsrOf = (round: Round<string[]>): TempEntry | null => {
       let best: TempEntry | null = null;
       for (const { value } of round.values()) {
@@ -319,7 +329,7 @@ export class RegisterClient {
     rounds = 1;
     let tsr: TempEntry | null;
     if (this.schedule === 'fast') {
-      const eternals = new Round<EternalRecord | null>(this.rs, 'get', register, async (s, _i, sig) => {
+      const eternals = new Round<EternalRecord | null>(this.rs, ctx, 'get', async (s, _i, sig) => {
         const b = await s.get(eternalKey(reg), { signal: sig });
         return b === null ? null : decodeEternal(b);
       }, w);
@@ -330,14 +340,14 @@ export class RegisterClient {
           return a && b ? true : undefined;
         },
         signal,
-        () => (lists.ok < q ? lists : eternals).error(q, true, signal),
+        () => (lists.ok < q ? lists : eternals).error(q, true),
       );
       tsr = tsrOf(lists);
       let top: EternalRecord | null = null;
       for (const { value } of eternals.values()) if (value && (top === null || compareTs(value.ts, top.ts) > 0)) top = value;
       if (top && this.policy.acceptEternal(top.ts, tsr?.ts ?? null)) chosen = { ts: top.ts, value: top.value, tombstone: top.tombstone };
     } else {
-      await this.awaitQuorum(w, lists, signal);
+      await this.awaitQuorum(w, lists, ctx);
       tsr = tsrOf(lists);
     }
 
@@ -394,7 +404,7 @@ export class RegisterClient {
           await w.until(
             () => (found !== null || cur.state.answered > before ? true : undefined),
             signal,
-            () => quorumError(this.rs, 'get', register, q, cur.state.negative, cur.outcomes, true, signal),
+            () => quorumError(this.rs, ctx, 'get', q, cur.state.negative, cur.outcomes, true),
           );
           if (found !== null) {
             rounds += 1;
@@ -409,12 +419,12 @@ export class RegisterClient {
               if (found !== null) return 'found';
               if (cur.state.negative >= q) return 'retry';
               if (cur.state.answered === this.n) {
-                throw quorumError(this.rs, 'get', register, q, cur.state.negative, cur.outcomes, false);
+                throw quorumError(this.rs, ctx, 'get', q, cur.state.negative, cur.outcomes, false);
               }
               return undefined;
             },
             signal,
-            () => quorumError(this.rs, 'get', register, q, cur.state.negative, cur.outcomes, true, signal),
+            () => quorumError(this.rs, ctx, 'get', q, cur.state.negative, cur.outcomes, true),
           );
           if (verdict === 'found') {
             rounds += (found as { depth: number } | null)?.depth ?? 1;
@@ -424,7 +434,7 @@ export class RegisterClient {
         }
         lists = listRound();
         rounds += 1;
-        await this.awaitQuorum(w, lists, signal);
+        await this.awaitQuorum(w, lists, ctx);
         if (found !== null) {
           break; // a late answer from an earlier attempt arrived meanwhile
         }
@@ -444,14 +454,14 @@ export class RegisterClient {
         const key = tempKey(reg, ts, chosen.tombstone);
         const bytes = chosen.tombstone ? EMPTY : chosen.value.slice();
         const settledAt = this.ownPuts.track(reg, key, ts);
-        const wb = new Round<void>(this.rs, 'put', register, (s, _i, sig) => s.put(key, bytes, { signal: sig }), w, (i) => settledAt(i));
-        await this.awaitQuorum(w, wb, signal);
+        const wb = new Round<void>(this.rs, ctx, 'put', (s, _i, sig) => s.put(key, bytes, { signal: sig }), w, (i) => settledAt(i));
+        await this.awaitQuorum(w, wb, ctx);
         rounds += 1;
         wroteBack = true;
       }
     }
 
-    if (this.policy.testExtraRequest || this.policy.testExtraRound) rounds += await this.injected(reg, register, w, signal);
+    if (this.policy.testExtraRequest || this.policy.testExtraRound) rounds += await this.injected(reg, w, ctx);
 
     if (chosen === null) return { ts: null, value: null, tombstone: false, rounds, wroteBack };
     return {
@@ -468,13 +478,13 @@ export class RegisterClient {
    * the gate's tests inject. An extra request is one background get per replica; an extra round is
    * one more list round the operation waits for at a quorum. Returns the rounds it added.
    */
-  private async injected(reg: string, register: string, w: Waiter, signal: AbortSignal | undefined): Promise<number> {
+  private async injected(reg: string, w: Waiter, ctx: OpContext): Promise<number> {
     if (this.policy.testExtraRequest) {
       for (let i = 0; i < this.n; i++) this.rs.call(i, (s, sig) => s.get(eternalKey(reg), { signal: sig }), () => undefined);
     }
     if (!this.policy.testExtraRound) return 0;
-    const again = new Round<string[]>(this.rs, 'list', register, (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w);
-    await this.awaitQuorum(w, again, signal);
+    const again = new Round<string[]>(this.rs, ctx, 'list', (s, _i, sig) => s.list(tempPrefix(reg), { signal: sig }), w);
+    await this.awaitQuorum(w, again, ctx);
     return 1;
   }
 
@@ -482,10 +492,10 @@ export class RegisterClient {
   // Listing of live register names (SPEC §5)
 
   async listNames(prefix: string, opts?: CallOptions): Promise<string[]> {
-    const signal = this.opSignal('list', prefix, opts);
+    const ctx = this.opContext('list', prefix, opts);
     const w = new Waiter();
-    const lists = new Round<string[]>(this.rs, 'list', prefix, (s, _i, sig) => s.list(listPrefixFor(prefix), { signal: sig }), w);
-    await this.awaitQuorum(w, lists, signal);
+    const lists = new Round<string[]>(this.rs, ctx, 'list', (s, _i, sig) => s.list(listPrefixFor(prefix), { signal: sig }), w);
+    await this.awaitQuorum(w, lists, ctx);
     const top = new Map<string, TempEntry>();
     for (const { value } of lists.values()) {
       for (const key of value) {
@@ -507,16 +517,16 @@ export class RegisterClient {
         hashed.push(reg);
       }
     }
-    const full = await Promise.all(hashed.map((reg) => this.hashedName(reg, signal)));
+    const full = await Promise.all(hashed.map((reg) => this.hashedName(reg, ctx)));
     for (const name of full) if (name !== null && name.startsWith(prefix)) names.push(name);
     return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The full name of a hashed register, from the header of its eternal key (null if none is readable yet). */
-  private async hashedName(reg: string, signal: AbortSignal | undefined): Promise<string | null> {
+  private async hashedName(reg: string, ctx: OpContext): Promise<string | null> {
     const w = new Waiter();
     let name: string | null = null;
-    const round = new Round<EternalRecord | null>(this.rs, 'get', reg, async (s, _i, sig) => {
+    const round = new Round<EternalRecord | null>(this.rs, ctx, 'get', async (s, _i, sig) => {
       const b = await s.get(eternalKey(reg), { signal: sig });
       return b === null ? null : decodeEternal(b);
     }, w, (_i, o) => {
@@ -524,8 +534,8 @@ export class RegisterClient {
     });
     await w.until(
       () => (name !== null || round.ok >= this.q || round.pending === 0 ? true : undefined),
-      signal,
-      () => round.error(this.q, true, signal),
+      ctx.signal,
+      () => round.error(this.q, true),
     );
     return name;
   }

@@ -69,12 +69,12 @@ class RobustStoreImpl implements RobustStore {
 
   async write(register: string, value: Uint8Array, opts?: CallOptions): Promise<WriteResult> {
     checkPutArgs(this.name, register, value, opts, 'write');
-    return this.client.write(register, value, opts);
+    return this.client.write(register, value, opts, 'write');
   }
 
   async read(register: string, opts?: CallOptions): Promise<ReadResult> {
     checkKeyArgs(this.name, 'read', register, opts);
-    return this.client.read(register, opts);
+    return this.client.read(register, opts, 'read');
   }
 
   settled(): Promise<void> {
@@ -82,16 +82,16 @@ class RobustStoreImpl implements RobustStore {
   }
 
   async put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {
-    await this.client.write(key, value, opts);
+    await this.client.write(key, value, opts, 'put');
   }
 
   async get(key: string, opts?: CallOptions): Promise<Uint8Array | null> {
-    const r = await this.client.read(key, opts);
+    const r = await this.client.read(key, opts, 'get');
     return r.tombstone ? null : r.value;
   }
 
   async remove(key: string, opts?: CallOptions): Promise<void> {
-    await this.client.write(key, new Uint8Array(0), { ...opts, tombstone: true });
+    await this.client.write(key, new Uint8Array(0), { ...opts, tombstone: true }, 'remove');
   }
 
   list(prefix: string, opts?: CallOptions): Promise<string[]> {

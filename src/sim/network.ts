@@ -11,6 +11,7 @@ import { setMaxListeners } from 'node:events';
 import { StoreError, type StoreOp } from '../errors.js';
 import { parseKey } from '../register/index.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
+import { guardStoreCalls } from '../store-args.js';
 import { abortError } from '../util/abort.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -201,6 +202,8 @@ export class SimPort implements Store {
     readonly client: SimClientState,
   ) {
     this.name = replica.name;
+    // the same argument checks as every real store: a bad call never becomes a scheduler event
+    guardStoreCalls(this);
   }
 
   put(key: string, value: Uint8Array, opts?: CallOptions): Promise<void> {

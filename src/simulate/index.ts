@@ -2,7 +2,11 @@
  * Simulations across scales: run a scenario (benchmarks/sim/) on simulated replicas in virtual time
  * and write its report directory in the bench format.
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeRunId } from '../bench/run/plan.js';
+import { ConfigError } from '../errors.js';
 import os from 'node:os';
 import { SimReport, tryCostCsv, tryHtmlReport } from './report.js';
 import type { LatencyModel } from './models.js';
@@ -30,8 +34,13 @@ export { heterogeneousCluster, PROVIDER_ORDER } from './presets.js';
 export interface RunScenarioOptions {
   seed?: number;
   small?: boolean;
-  /** Report directory; default `reports/<YYYYMMDD-HHMMSS>-sim-<name>`. */
+  /**
+   * Report directory; default `reports/<YYYYMMDD-HHMMSS>-sim-<name>-<random>`. An existing directory
+   * that holds anything is refused (ConfigError on `--out`) unless `overwrite`.
+   */
   out?: string;
+  /** Replace a non-empty `out` wholly. */
+  overwrite?: boolean;
   /** Write report.html when the HTML report module is present. @default true */
   html?: boolean;
   log?: (message: string) => void;
@@ -60,8 +69,9 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions =
   const small = opts.small ?? false;
   const start = new Date();
   const suite = `sim-${scenario.name}${small ? '-small' : ''}`;
-  const runId = `${runStamp(start)}-${suite}`;
+  const runId = makeRunId(suite, start);
   const dir = opts.out ?? join('reports', runId);
+  checkOutDir(dir, opts.overwrite ?? false);
   const report = new SimReport(runId, suite);
   const log = opts.log ?? (() => undefined);
   const t0 = performance.now();
@@ -79,6 +89,8 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions =
   };
   const result = await scenario.run({ seed, small, report, log, lineup });
   const wallSeconds = (performance.now() - t0) / 1000;
+  checkOutDir(dir, opts.overwrite ?? false); // again: it may have appeared while the scenario ran
+  if (opts.overwrite) await rm(dir, { recursive: true, force: true });
   await report.write(dir, {
     tool_version: opts.toolVersion ?? '0.1.0',
     git_commit: null,
@@ -95,4 +107,18 @@ export async function runScenario(scenario: Scenario, opts: RunScenarioOptions =
   const cost = await tryCostCsv(dir);
   const html = opts.html === false ? { ok: false, detail: 'disabled' } : await tryHtmlReport(dir);
   return { ...result, dir, runId, wallSeconds, html, cost };
+}
+
+/**
+ * A simulation never writes into a report directory that holds anything (its files would mix with
+ * those already there): an existing non-empty `dir` is refused unless `overwrite`, which replaces it.
+ */
+function checkOutDir(dir: string, overwrite: boolean): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new ConfigError('--out', `${dir} exists and is not a directory; choose another --out`);
+  if (readdirSync(dir).length > 0 && !overwrite)
+    throw new ConfigError(
+      '--out',
+      `${dir} already exists and is not empty: a simulation never writes into an existing report (its files would mix with those there); choose another --out (or none: the default is unique), or give --overwrite to replace it wholly`,
+    );
 }

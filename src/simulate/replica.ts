@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { StoreError, type StoreOp } from '../errors.js';
 import { DEFAULT_CAPABILITIES, sortKeys, type CallOptions, type Store, type StoreCapabilities } from '../store.js';
+import { guardStoreCalls } from '../store-args.js';
 import { abortError } from '../util/abort.js';
 import { Random } from '../util/random.js';
 import type { Clock } from './clock.js';
@@ -88,6 +89,8 @@ export class SimReplica implements Store {
     this.rng = new Random(opts.seed);
     this.crashed = opts.faults?.crashed ?? false;
     this.factor = opts.faults?.slowFactor ?? 1;
+    // the same argument checks as every real store, before any counter or clock moves
+    guardStoreCalls(this);
   }
 
   /** Number of objects held now. */

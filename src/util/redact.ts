@@ -167,6 +167,41 @@ export function redactUrl(url: string): string {
   return redact(String(url));
 }
 
+/** Field names whose value is a secret in a structured value (any case; `_` and `-` ignored). */
+const SECRET_KEY_NAME = /secret|password|passwd|token|credential|private|access_?key|account_?key|storage_?key|shared_?access|connection_?string|sas|signature|api_?key/i;
+
+/**
+ * True when a field of that name holds a secret: a name of {@link redact}'s list, or one containing
+ * secret, password, token, key, signature, connection string... A name ending in `Env` holds the
+ * NAME of an environment variable (`secretAccessKeyEnv: AWS_SECRET_ACCESS_KEY`), not a secret.
+ */
+export function isSecretFieldName(name: string): boolean {
+  if (/env$/i.test(name)) return false;
+  const flat = name.toLowerCase().replace(/[-_]/g, '');
+  return SECRET_KEY_NAME.test(name) || SECRET_FIELDS.includes(flat);
+}
+
+/**
+ * A deep copy of a JSON-like value (meta.json, a described configuration) with every secret masked:
+ * a non-empty string, number or boolean under a secret-looking field name (see
+ * {@link isSecretFieldName}) becomes `***`, and every other string passes through {@link redact}
+ * (URL passwords, keys in connection strings, registered secrets, ...). Objects and arrays under
+ * secret-looking names are walked, not dropped, so the variable names they list stay readable.
+ */
+export function redactValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const primitive = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+      out[k] = isSecretFieldName(k) && primitive && v !== '' ? REDACTED : redactValue(v);
+    }
+    return out;
+  }
+  if (typeof value === 'string') return redact(value);
+  return value;
+}
+
 /**
  * Masks the credentials in an error object that is about to be kept or shown (the `cause` of our
  * errors), in place: the strings of its `message`, `stack` and own enumerable properties, and of the

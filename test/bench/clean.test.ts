@@ -32,12 +32,24 @@ async function writeRun(h: ProviderConfiguration, prefix: string, keys: string[]
 }
 
 describe('--prefix checks', () => {
-  it('an empty prefix is refused; a prefix outside the root needs yes', () => {
-    expect(() => checkCleanPrefix(undefined)).toThrow(/--prefix: required and non-empty/);
+  it('an empty prefix is refused; a prefix outside the root needs yes and a trailing slash', () => {
+    expect(() => checkCleanPrefix(undefined)).toThrow(/--prefix: required: the run prefix to remove, e\.g\. --prefix rkvs-bench\/<run-id>\//);
     expect(() => checkCleanPrefix('')).toThrow(ConfigError);
-    expect(() => checkCleanPrefix('data/')).toThrow(/outside the rkvs prefix root "rkvs-".*--yes/);
+    expect(() => checkCleanPrefix('data/')).toThrow(/outside the prefix root "rkvs-".*--yes/);
     expect(checkCleanPrefix('data/', 'rkvs-', true)).toBe('data/');
-    expect(checkCleanPrefix('rkvs-20260101-000000-x/')).toBe('rkvs-20260101-000000-x/');
+    expect(() => checkCleanPrefix('data', 'rkvs-', true)).toThrow(/does not end in "\/"/);
+  });
+
+  it('only whole run prefixes ending in / under the root are taken', () => {
+    expect(checkCleanPrefix('rkvs-bench/20260101-000000-quick-k3x9q2/')).toBe('rkvs-bench/20260101-000000-quick-k3x9q2/');
+    expect(checkCleanPrefix('rkvs-probe-20260101-000000-probe-abc123/')).toBe('rkvs-probe-20260101-000000-probe-abc123/');
+    expect(checkCleanPrefix('team/rkvs/bench/myrun/', 'team/rkvs/')).toBe('team/rkvs/bench/myrun/');
+    // without the slash it would also take rkvs-bench/myrun-2/... and rkvs-bench/myrunX
+    expect(() => checkCleanPrefix('rkvs-bench/myrun')).toThrow(/--prefix: "rkvs-bench\/myrun" does not end in "\/".*--prefix rkvs-bench\/myrun\//);
+    for (const bad of ['rkvs-', 'rkvs-bench/', 'rkvs-bench', 'rkvs-bench/a/b/', 'rkvs-20260101-000000-x/', 'rkvs-bench/-x/'])
+      expect(() => checkCleanPrefix(bad), bad).toThrow(/is not the prefix of one run; give a whole run prefix ending in "\/": rkvs-bench\/<run-id>\//);
+    // --yes does not widen a prefix under the root
+    expect(() => checkCleanPrefix('rkvs-', 'rkvs-', true)).toThrow(/is not the prefix of one run/);
   });
 });
 
@@ -55,16 +67,16 @@ describe('cleanup and guard on a persistent local store (fs)', () => {
   });
 
   it('cleanupOpened removes exactly the run prefix; cleanPrefix removes leftovers; buckets end empty', async () => {
-    await writeRun(h, 'rkvs-run-a/', ['x', 'y/z']);
-    await writeRun(h, 'rkvs-run-b/', ['x']);
-    const opened = await h.open({ prefix: 'rkvs-run-a/' });
+    await writeRun(h, 'rkvs-bench/run-a/', ['x', 'y/z']);
+    await writeRun(h, 'rkvs-bench/run-b/', ['x']);
+    const opened = await h.open({ prefix: 'rkvs-bench/run-a/' });
     const res = await cleanupOpened(opened, { config: 'local' });
     await opened.close();
     expect(res.map((r) => [r.found, r.removed, r.errors])).toEqual([[2, 2, 0], [2, 2, 0], [2, 2, 0]]);
-    expect(await rawKeys(h)).toEqual([['rkvs-run-b/x'], ['rkvs-run-b/x'], ['rkvs-run-b/x']]);
-    const dry = await cleanPrefix(h, 'rkvs-run-b/', { dryRun: true });
+    expect(await rawKeys(h)).toEqual([['rkvs-bench/run-b/x'], ['rkvs-bench/run-b/x'], ['rkvs-bench/run-b/x']]);
+    const dry = await cleanPrefix(h, 'rkvs-bench/run-b/', { dryRun: true });
     expect(dry.map((r) => [r.found, r.removed])).toEqual([[1, 0], [1, 0], [1, 0]]);
-    const done = await cleanPrefix(h, 'rkvs-', {});
+    const done = await cleanPrefix(h, 'rkvs-bench/run-b/', {});
     expect(done.map((r) => r.removed)).toEqual([1, 1, 1]);
     expect(await rawKeys(h)).toEqual([[], [], []]);
   });
@@ -80,7 +92,8 @@ describe('cleanup and guard on a persistent local store (fs)', () => {
       expect((e as Error).message).toMatch(/fs-1 holds 1 object\(s\) outside "rkvs-" \(e\.g\. "payroll\/2026\.csv"\).*--yes/);
       expect(await guardConfiguration(h, { yes: true })).toEqual([]);
       // Cleaning never touches the foreign object.
-      await cleanPrefix(h, 'rkvs-', {});
+      await writeRun(h, 'rkvs-bench/run-c/', ['k']);
+      await cleanPrefix(h, 'rkvs-bench/run-c/', {});
       expect(await raw.replicas[1].store.list('')).toEqual(['payroll/2026.csv']);
     } finally {
       await raw.replicas[1].store.remove('payroll/2026.csv');
@@ -106,15 +119,16 @@ describe('cleanup on the emulators', () => {
   it('after-run cleanup and rkvs clean leave every bucket and container empty', async () => {
     for (const preset of ['minio', 'azurite']) {
       const [h] = await loadConfigurations(preset);
-      await writeRun(h, 'rkvs-run-1/', ['a', 'b/c', 'd e']);
-      await writeRun(h, 'rkvs-run-2/', ['a']);
-      const opened = await h.open({ prefix: 'rkvs-run-1/' });
+      await writeRun(h, 'rkvs-bench/run-1/', ['a', 'b/c', 'd e']);
+      await writeRun(h, 'rkvs-bench/run-2/', ['a']);
+      const opened = await h.open({ prefix: 'rkvs-bench/run-1/' });
       const res = await cleanupOpened(opened);
       await opened.close();
       expect(res.every((r) => r.errors === 0 && r.removed === 3), preset).toBe(true);
-      expect(await rawKeys(h)).toEqual([['rkvs-run-2/a'], ['rkvs-run-2/a'], ['rkvs-run-2/a']]);
-      const { stdout } = await run(process.execPath, [BIN, 'clean', '--config', preset, '--prefix', 'rkvs-run-2/'], { env: process.env, timeout: 120_000 });
-      expect(stdout).toMatch(/removed 1 of 1 key/);
+      expect(await rawKeys(h)).toEqual([['rkvs-bench/run-2/a'], ['rkvs-bench/run-2/a'], ['rkvs-bench/run-2/a']]);
+      const { stdout } = await run(process.execPath, [BIN, 'clean', '--config', preset, '--prefix', 'rkvs-bench/run-2/'], { env: process.env, timeout: 120_000 });
+      expect(stdout).toContain(`removing every object under rkvs-bench/run-2/ from configuration ${preset}`);
+      expect(stdout).toMatch(/removed 1 of 1 key\(s\) under rkvs-bench\/run-2\//);
       expect(await rawKeys(h)).toEqual([[], [], []]);
     }
   }, 180_000);
@@ -125,6 +139,6 @@ describe('cleanup on the emulators', () => {
       stderr: string;
     };
     expect(e.code).toBe(2);
-    expect(e.stderr).toMatch(/--prefix: "backups\/" is outside the rkvs prefix root/);
+    expect(e.stderr).toMatch(/--prefix: "backups\/" is outside the prefix root "rkvs-" of the configuration.*rkvs-bench\/<run-id>\/.*--yes/);
   });
 });

@@ -71,7 +71,7 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
 
   it('writes report.html with its charts and a cost.csv whose memory replicas cost nothing', async () => {
     const html = await readFile(path.join(dir, 'report.html'), 'utf8');
-    expect(html).toMatch(/<title>robust-kvs benchmark report \d{8}-\d{6}-quick<\/title>/);
+    expect(html).toMatch(/<title>robust-kvs benchmark report \d{8}-\d{6}-quick-[a-z0-9]{6}<\/title>/);
     expect(html).toContain('cost.csv');
     const charts = await readdir(path.join(dir, 'charts'));
     expect(charts.some((f) => f.endsWith('.svg'))).toBe(true);
@@ -82,8 +82,8 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(out.stderr).not.toMatch(/MaxListenersExceededWarning/);
   });
 
-  it('names the run directory <YYYYMMDD-HHMMSS>-<suite>', () => {
-    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-quick$/);
+  it('names the run directory <YYYYMMDD-HHMMSS>-<suite>-<random>', () => {
+    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}-quick-[a-z0-9]{6}$/);
   });
 
   it('writes every report file with its exact header', async () => {

@@ -171,7 +171,7 @@ describe('shard and worker flags', () => {
     expect(resolveWorkers('4,1', {}, 2)).toEqual([1, 4]);
     expect(resolveWorkers(undefined, { workers: 'sweep' }, 2)).toEqual([1, 2]);
     expect(resolveWorkers(undefined, {}, 2)).toEqual([1]);
-    expect(() => resolveWorkers('0', {}, 2)).toThrow(/--workers: expected a number of worker processes >= 1/);
+    expect(() => resolveWorkers('0', {}, 2)).toThrow(/--workers: expected a number of worker processes from 1 to 8/);
   });
 });
 

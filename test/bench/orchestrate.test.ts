@@ -100,7 +100,7 @@ describe('runBench', () => {
 
   it('with more than t replicas unreachable, skips the configuration with one line naming them, writes the rest', async () => {
     const { out, latency, meta } = await run(2);
-    expect(out.runId).toMatch(/^20260102-030405-/);
+    expect(out.runId).toMatch(/^20260102-030405-t-[a-z0-9]{6}$/);
     expect(out.failures).toHaveLength(1);
     expect(out.failures[0]).toMatch(/^configuration broken: replica down is unreachable \(Unavailable: .*ECONNREFUSED.*\); replica gone is unreachable .*; check its endpoint.*\(2 down, the configuration tolerates t = 1\)/);
     expect(latency).toContain(',mem,raw,none,');
@@ -147,7 +147,12 @@ describe('meta', () => {
     expect(await gitCommit(wt)).toBe('b'.repeat(40));
     expect(await gitCommit(path.join(tmp, 'nowhere'))).toBeNull();
   });
-  it('run ids are UTC timestamps plus the suite name', () => {
-    expect(makeRunId('default', new Date(Date.UTC(2026, 10, 23, 9, 8, 7)))).toBe('20261123-090807-default');
+  it('run ids are UTC timestamps, the suite name and six random characters', () => {
+    const at = new Date(Date.UTC(2026, 10, 23, 9, 8, 7));
+    expect(makeRunId('default', at, 'k3x9q2')).toBe('20261123-090807-default-k3x9q2');
+    // two runs started in the same second differ
+    const ids = new Set(Array.from({ length: 1000 }, () => makeRunId('default', at)));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^20261123-090807-default-[a-z0-9]{6}$/);
   });
 });

@@ -140,7 +140,7 @@ describe('probe on local stores', () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(percentile([1, 2, 3, 4], 99)).toBe(4);
     expect(percentile([5], 50)).toBe(5);
-    expect(makeRunId('probe', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('20260102-030405-probe');
+    expect(makeRunId('probe', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), 'abc123')).toBe('20260102-030405-probe-abc123');
   });
 });
 

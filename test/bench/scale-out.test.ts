@@ -209,7 +209,25 @@ describe('a 3-shard run on this machine merges into one report', () => {
     // the shards' clients operated on the same registers
     expect(new Set(atomic.filter((o) => o.register.endsWith('/r000000') && o.register.includes('/cell0005/')).map((o) => o.client)).size).toBe(2);
     expect(checkHistory(atomic, 'linearizable').result).toBe('ok');
-  }, 60_000);
+    // merging again replaces the earlier merge whole: nothing of it stays beside the new files
+    await writeFile(path.join(dir, 'stray.txt'), 'from before');
+    const again = await rkvs(['merge', ...shardDirs, '--out', merged]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'stray.txt'))).toBe(false);
+    expect(rows(await readFile(path.join(dir, 'latency.csv'), 'utf8'))).toEqual(lat);
+    expect((await readdir(merged)).filter((f) => f.startsWith('.'))).toEqual([]);
+    // a directory that is not an earlier merge is refused (exit 2), and replaced only with --overwrite
+    const other = path.join(tmp, 'shards', 'other');
+    await mkdir(path.join(other, 'shard-test'), { recursive: true });
+    await writeFile(path.join(other, 'shard-test', 'notes.txt'), 'mine');
+    const refused = await rkvs(['merge', ...shardDirs, '--out', other]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/already exists and is not an earlier merge; choose another --out, or give --overwrite/);
+    expect(await readdir(path.join(other, 'shard-test'))).toEqual(['notes.txt']);
+    const replaced = await rkvs(['merge', ...shardDirs, '--out', other, '--overwrite']);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(existsSync(path.join(other, 'shard-test', 'notes.txt'))).toBe(false);
+  }, 120_000);
 
   it('rkvs merge warns when a shard measured nothing', async () => {
     const idle = path.join(tmp, 'shards', 'idle-shard2');

@@ -40,7 +40,7 @@ describe('walkthrough: two configurations side by side on the emulators', () => 
     );
     expect(bench.stdout).toMatch(/mixed-3/);
     expect(bench.stdout).toMatch(/s3-only-3/);
-    const runDir = (await readdir(out)).find((d) => d.endsWith('-quick'));
+    const runDir = (await readdir(out)).find((d) => /-quick-[a-z0-9]{6}$/.test(d));
     expect(runDir).toBeDefined();
     const dir = path.join(out, runDir!);
     const latency = parse(await readFile(path.join(dir, 'latency.csv'), 'utf8'), { columns: true }) as { config: string }[];
@@ -55,7 +55,11 @@ describe('walkthrough: two configurations side by side on the emulators', () => 
     expect(writes.find((w) => w.config === 'mixed-3')!.price_keys).toBe('azure+gcs+s3');
 
     // 4. clean (nothing is left on emulators, but the command runs the same as on a real account)
-    const clean = await run(process.execPath, [BIN, 'clean', '--config', 'local-compare', '--prefix', 'rkvs-'], { timeout: 300_000 });
-    expect(clean.stdout).toMatch(/mixed-3\/s3: removed 0 of 0 key/);
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { run_prefixes: Record<string, string> };
+    const prefix = meta.run_prefixes['mixed-3']!;
+    expect(prefix).toBe(`rkvs-bench/${runDir}/`);
+    const clean = await run(process.execPath, [BIN, 'clean', '--config', 'local-compare', '--prefix', prefix], { timeout: 300_000 });
+    expect(clean.stdout).toContain(`removing every object under ${prefix} from configuration mixed-3`);
+    expect(clean.stdout).toMatch(/mixed-3\/s3: removed 0 of 0 key\(s\) under rkvs-bench\//);
   }, 900_000);
 });

@@ -605,8 +605,8 @@ export function describeStoreConformance(
 }
 
 /**
- * The argument checks every store makes at its public entry (src/store-args.ts): keys and prefixes
- * are strings, values Uint8Arrays, options an object with an AbortSignal; anything else rejects with
+ * The argument checks every store makes at its public entry (src/store-args.ts): keys are non-empty
+ * strings, prefixes strings, values Uint8Arrays, options an object with an AbortSignal; anything else rejects with
  * a ConfigError naming the argument, and nothing is written.
  */
 function defineArgumentTests(store: () => Store, k: (suffix: string) => string, test: TestFn): void {
@@ -646,6 +646,18 @@ function defineArgumentTests(store: () => Store, k: (suffix: string) => string, 
     // nothing was written, in particular not under the empty key (where the robust store put them)
     expect(await s.list(k(''))).toEqual([]);
     expect((await s.list('')).includes(''), 'a key was written under the empty key').toBe(false);
+  });
+
+  test('put, get and remove refuse the empty key with a ConfigError, on every store alike', async () => {
+    // Azure Blob and GCS answer 400 to "", and on S3 it addresses the bucket itself: no store takes it
+    const s = store();
+    const before = await s.list('');
+    for (const op of ['put', 'get', 'remove'] as const) {
+      const call = op === 'put' ? () => s.put('', new Uint8Array([1])) : op === 'get' ? () => s.get('') : () => s.remove('');
+      const err = await expectArgumentError(call, { arg: 'key', store: s, op });
+      expect(err.message).toContain('non-empty key');
+    }
+    expect(await s.list('')).toEqual(before);
   });
 
   test('put refuses a value that is not a Uint8Array, and keeps the value it had', async () => {

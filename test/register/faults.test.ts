@@ -3,6 +3,7 @@ import { QuorumError } from '../../src/errors.js';
 import { compose } from '../../src/layers/compose.js';
 import { faults, type FaultsLayer } from '../../src/layers/faults.js';
 import { latency } from '../../src/layers/latency.js';
+import { metrics } from '../../src/layers/metrics.js';
 import { createRobustStore, encodeRegister } from '../../src/register/index.js';
 import { GateStore, MATRIX, bytes, copiesAt, flush, isEternal, isTemp, memories, text } from './helpers.js';
 
@@ -72,9 +73,10 @@ describe.each(MATRIX)('faults $variant/$schedule', ({ variant, schedule }) => {
     ctl[2]!.crash('hang');
     const err = (await s.put('k', bytes('v')).catch((e: unknown) => e)) as QuorumError;
     expect(err).toBeInstanceOf(QuorumError);
-    expect(err.aborted).toBe(true);
-    expect(err.kind).toBe('Timeout');
+    // the store's own limit passed, not the caller's abort: a Timeout worth retrying, as an adapter's request timeout
+    expect(err).toMatchObject({ kind: 'Timeout', aborted: false, retryable: true, op: 'put', key: 'k' });
     expect(err.failures).toHaveLength(2);
+    expect(err.message).toMatch(/^Timeout: put\("k"\) on store robust\(.*\) failed: no quorum within operationTimeoutMs \(100 ms\): needed 2 replies in its list round, got 1 \(/);
     expect(err.message).toMatch(/no answer before the operation timed out/);
     await expect(s.get('k')).rejects.toBeInstanceOf(QuorumError);
     await s.close();
@@ -88,10 +90,39 @@ describe.each(MATRIX)('faults $variant/$schedule', ({ variant, schedule }) => {
     const ac = new AbortController();
     const p = s.get('k', { signal: ac.signal });
     setTimeout(() => ac.abort(), 20);
-    await expect(p).rejects.toMatchObject({ name: 'QuorumError', aborted: true });
+    // the error names the user's call (get), not the replica round it waited for, and is not retryable
+    await expect(p).rejects.toMatchObject({ name: 'QuorumError', kind: 'Timeout', aborted: true, retryable: false, op: 'get', key: 'k' });
+    await expect(p).rejects.toThrow(/^Timeout: get\("k"\) on store .* failed: aborted by the caller: needed 2 replies in its list round, got 1 \(.*no answer before the caller aborted/);
     const pre = AbortSignal.abort();
-    await expect(s.put('k', bytes('v'), { signal: pre })).rejects.toMatchObject({ aborted: true });
+    await expect(s.put('k', bytes('v'), { signal: pre })).rejects.toMatchObject({ kind: 'Timeout', aborted: true, retryable: false, op: 'put', key: 'k' });
+    await expect(s.remove('k', { signal: pre })).rejects.toMatchObject({ aborted: true, retryable: false, op: 'remove' });
+    await expect(s.list('k', { signal: pre })).rejects.toMatchObject({ aborted: true, retryable: false, op: 'list', key: 'k' });
     await s.close();
+  });
+
+  it('a call whose signal has already fired asks no replica anything', async () => {
+    const counters = [0, 1, 2].map(() => metrics());
+    const replicas = memories(3).map((m, i) => compose(m, counters[i]!));
+    const s = createRobustStore({ replicas, variant, schedule });
+    const pre = AbortSignal.abort();
+    for (const call of [() => s.put('k', bytes('v'), { signal: pre }), () => s.get('k', { signal: pre }), () => s.list('', { signal: pre }), () => s.remove('k', { signal: pre })])
+      await expect(call()).rejects.toMatchObject({ kind: 'Timeout', aborted: true, retryable: false });
+    expect(counters.map((c) => c.snapshot().total.calls)).toEqual([0, 0, 0]);
+    await s.close();
+  });
+
+  it('a call in flight when the store is closed fails as Unavailable, aborted, not retryable, naming the call', async () => {
+    const { ctl, replicas } = faulty(3);
+    const s = createRobustStore({ replicas, variant, schedule });
+    ctl[0]!.crash('hang');
+    ctl[1]!.crash('hang');
+    const p = s.remove('gone').catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    await s.close();
+    const err = (await p) as QuorumError;
+    expect(err).toBeInstanceOf(QuorumError);
+    expect(err).toMatchObject({ kind: 'Unavailable', aborted: true, retryable: false, op: 'remove', key: 'gone' });
+    expect(err.message).toMatch(/the robust store was closed while the call was in flight/);
   });
 });
 

@@ -142,7 +142,9 @@ describe('robust store over tricky names', () => {
     const store = createRobustStore({ replicas: memories(3), variant: 'atomic', clientId: 'k' });
     const long1 = 'deep/'.repeat(150) + 'one';
     const long2 = 'deep/'.repeat(150) + 'two';
-    const names = [...tricky, long1, long2];
+    // the register encoding takes the empty name, but the store refuses the empty key, as every store does
+    await expect(store.put('', bytes('v'))).rejects.toMatchObject({ name: 'ConfigError', path: 'key' });
+    const names = [...tricky.filter((n) => n !== ''), long1, long2];
     for (const name of names) await store.put(name, bytes(`v:${name}`));
     for (const name of names) expect(text(await store.get(name))).toBe(text(bytes(`v:${name}`)));
     const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

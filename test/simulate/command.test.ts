@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
@@ -24,11 +25,24 @@ describe('rkvs simulate', () => {
     expect(await readFile(join(dir, 'latency.csv'), 'utf8')).toMatch(/^run_id,suite,config/);
   });
 
+  it('never writes into a report directory that holds files: exit 2, unless --overwrite, which replaces it whole', async () => {
+    const dir = tempDir('rkvs-sim-cmd-');
+    await writeFile(join(dir, 'latency.csv'), 'someone else\'s\n');
+    const args = ['node', 'rkvs', 'simulate', 'schedules-and-variants', '--small', '--seed', '3', '--out', dir, '--no-html'];
+    expect(await main(args)).toBe(2);
+    expect(err).toMatch(/--out: .* already exists and is not empty: a simulation never writes into an existing report .*--overwrite/);
+    expect(await readFile(join(dir, 'latency.csv'), 'utf8')).toBe("someone else's\n");
+    await writeFile(join(dir, 'stray.txt'), 'x');
+    expect(await main([...args, '--overwrite']), err).toBe(0);
+    expect(await readFile(join(dir, 'latency.csv'), 'utf8')).toMatch(/^run_id,suite,config/);
+    expect(existsSync(join(dir, 'stray.txt'))).toBe(false);
+  });
+
   it('exits 2 with a clear message for an unknown scenario or a bad seed', async () => {
     expect(await main(['node', 'rkvs', 'simulate', 'nope'])).toBe(2);
     expect(err).toMatch(/unknown scenario "nope"; known: space-vs-contention/);
     expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--seed', '-1'])).toBe(2);
-    expect(err).toMatch(/--seed: must be a non-negative integer/);
+    expect(err).toMatch(/--seed: expected an integer from 0 to 4294967295/);
     expect(await main(['node', 'rkvs', 'simulate', 'many-clients', '--histograms', '/nonexistent.jsonl'])).toBe(2);
     expect(err).toMatch(/cannot read \/nonexistent.jsonl/);
   });

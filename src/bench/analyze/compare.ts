@@ -153,6 +153,8 @@ export function compareReports(base: ReportData, cur: ReportData, opts: CompareO
   const cRows = rowsOf(cur, 'current');
   if (!base.hasHistograms) warnings.push(`baseline ${base.dir} has no histograms.jsonl: changes are shown but not tested for significance`);
   if (!cur.hasHistograms) warnings.push(`current ${cur.dir} has no histograms.jsonl: changes are shown but not tested for significance`);
+  for (const [r, label] of [[base, 'baseline'], [cur, 'current']] as const)
+    if (r.meta?.interrupted === true) warnings.push(`${label} ${r.dir} is from an interrupted run (meta.json "interrupted": true): its cells are partial and some may be missing`);
 
   const cells: CellComparison[] = [];
   const onlyInBaseline: CellKey[] = [];

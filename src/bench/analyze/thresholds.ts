@@ -4,6 +4,7 @@
  * `--thresholds FILE` (or `none`), else BASELINE/thresholds.yaml when present, else the defaults,
  * with the flags on top.
  */
+import { intFlagValue } from '../../commands/flags.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -149,7 +150,7 @@ export async function resolveThresholds(baselineDir: string, flags: ThresholdFla
     fromFlags.push('--alpha');
   }
   if (flags.minSamples !== undefined) {
-    opts.minSamples = checkPositiveInt(flags.minSamples, '--min-samples');
+    opts.minSamples = intFlagValue('--min-samples', flags.minSamples, 1, 1_000_000_000, 30);
     fromFlags.push('--min-samples');
   }
   opts.thresholdsSource = fromFlags.length ? `${source}, with ${fromFlags.join(', ')}` : source;

@@ -7,9 +7,23 @@
  */
 import { ConfigError, describeCause } from '../../errors.js';
 import type { Store } from '../../store.js';
-import { DEFAULT_PREFIX_ROOT } from './schema.js';
 import { isProviderConfiguration, type ProviderConfiguration } from './file.js';
+import { missingVariablesError, requiredVariables, unsetVariables } from './open.js';
+import { checkCleanPrefix } from './run-prefix.js';
 import type { ConfigurationHandle, OpenedConfiguration } from './types.js';
+
+export { checkCleanPrefix } from './run-prefix.js';
+
+/**
+ * Refuses configurations whose replicas read environment variables that are unset: one
+ * ConfigError (exit 2) naming every such variable of every configuration, with the field naming it.
+ */
+export function checkVariables(handles: readonly ConfigurationHandle[]): void {
+  const missing = handles.flatMap((h) =>
+    isProviderConfiguration(h) ? unsetVariables(h.spec.replicas.flatMap((r, i) => requiredVariables(r, `configurations.${h.name}.replicas[${i}]`))) : [],
+  );
+  if (missing.length) throw missingVariablesError(missing);
+}
 
 /** Objects of one replica that lie outside the prefix root. */
 export interface ForeignObjects {
@@ -62,6 +76,7 @@ export async function guardConfiguration(
         findForeignObjects(r.store, handle.prefixRoot, { signal: opts.signal, replica: r.spec.name ?? r.store.name }).catch(() => ({ replica: r.spec.name ?? r.store.name, count: 0, examples: [] })),
       ),
     );
+    opts.signal?.throwIfAborted();
     if (found.some((f) => f.count > 0)) throw new ConfigError('--yes', foreignObjectsMessage(handle.name, found, handle.prefixRoot));
     return found;
   } finally {
@@ -128,18 +143,6 @@ export async function cleanupOpened(
       }
     }),
   );
-}
-
-/** Checks a `--prefix` value: non-empty, and inside the prefix root unless `yes`. */
-export function checkCleanPrefix(prefix: string | undefined, prefixRoot = DEFAULT_PREFIX_ROOT, yes = false): string {
-  if (prefix === undefined || prefix === '')
-    throw new ConfigError('--prefix', `required and non-empty — the run prefix to remove, e.g. --prefix ${prefixRoot}20250101-120000-default (or --prefix ${prefixRoot} for every run)`);
-  if (!prefix.startsWith(prefixRoot) && !yes)
-    throw new ConfigError(
-      '--prefix',
-      `${JSON.stringify(prefix)} is outside the rkvs prefix root "${prefixRoot}", so it may match objects rkvs did not write; check it and rerun with --yes to remove them`,
-    );
-  return prefix;
 }
 
 /**

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
+import { redactUrl } from '../../util/redact.js';
 import dotenv from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeCause } from '../../errors.js';
@@ -93,18 +94,8 @@ export function redactReplica(spec: ReplicaSpec): Record<string, unknown> {
   return out;
 }
 
-/** Removes user info and query string (SAS tokens, signatures) from a URL. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username) u.username = 'REDACTED';
-    if (u.password) u.password = 'REDACTED';
-    if (u.search) u.search = '?REDACTED';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
+/** A URL for messages and meta.json: user info and query secrets masked (src/util/redact.ts). */
+export { redactUrl } from '../../util/redact.js';
 
 class FileConfiguration implements ProviderConfiguration {
   readonly name: string;

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { Store } from '../../store.js';
+import { checkEndpoints } from '../../adapters/endpoint.js';
 import { createMemoryStore } from '../../adapters/memory.js';
 import { createFsStore } from '../../adapters/fs.js';
 import { latency, type LatencyOptions } from '../../layers/latency.js';
@@ -147,18 +148,67 @@ export function envValue(name: string, where: string): string {
   return v;
 }
 
-function endpointOf(spec: { endpoint?: string; endpointEnv?: string }, where: string): string | undefined {
+/**
+ * The endpoint of a replica: `endpoint`, or the URL in the variable `endpointEnv` names. Either is
+ * checked like the adapters check theirs (an http(s) URL without user info): a password in the
+ * variable is refused with the URL redacted, naming the field and the variable.
+ */
+function endpointOf(spec: { provider: 's3' | 'azure' | 'gcs'; endpoint?: string; endpointEnv?: string }, where: string): string | undefined {
   if (spec.endpointEnv) {
     const v = envValue(spec.endpointEnv, `${where}.endpointEnv`);
-    try {
-      const u = new URL(v);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    } catch {
-      throw new ConfigError(`${where}.endpointEnv`, `environment variable ${spec.endpointEnv} must hold an http(s) URL, e.g. http://127.0.0.1:9000`);
-    }
+    checkEndpoints(spec.provider, { [`${where}.endpointEnv (variable ${spec.endpointEnv})`]: v });
     return v;
   }
+  if (spec.endpoint !== undefined) checkEndpoints(spec.provider, { [`${where}.endpoint`]: spec.endpoint });
   return spec.endpoint;
+}
+
+/** An environment variable a replica needs, and the field of the configuration file naming it. */
+export interface RequiredVariable {
+  variable: string;
+  field: string;
+}
+
+/** The environment variables `spec` (at `where` in its file) reads when it is opened. */
+export function requiredVariables(spec: ReplicaSpec, where: string): RequiredVariable[] {
+  const out: RequiredVariable[] = [];
+  const add = (variable: string | undefined, field: string) => {
+    if (variable) out.push({ variable, field: `${where}.${field}` });
+  };
+  if (spec.provider === 's3' || spec.provider === 'azure' || spec.provider === 'gcs') add(spec.endpointEnv, 'endpointEnv');
+  if (spec.provider === 's3' && spec.credentials) {
+    add(spec.credentials.accessKeyIdEnv, 'credentials.accessKeyIdEnv');
+    add(spec.credentials.secretAccessKeyEnv, 'credentials.secretAccessKeyEnv');
+    add(spec.credentials.sessionTokenEnv, 'credentials.sessionTokenEnv');
+  }
+  if (spec.provider === 'azure') {
+    const c = spec.credentials;
+    if (!c) add('AZURE_STORAGE_CONNECTION_STRING', 'credentials (none given, so AZURE_STORAGE_CONNECTION_STRING)');
+    else for (const k of ['connectionStringEnv', 'accountNameEnv', 'accountKeyEnv', 'sasTokenEnv'] as const) add(c[k], `credentials.${k}`);
+  }
+  if (spec.provider === 'gcs') {
+    add(spec.projectIdEnv, 'projectIdEnv');
+    add(spec.credentials?.keyFileEnv, 'credentials.keyFileEnv');
+  }
+  return out;
+}
+
+/** The variables of `required` that are unset or empty. */
+export function unsetVariables(required: readonly RequiredVariable[]): RequiredVariable[] {
+  return required.filter((r) => process.env[r.variable] === undefined || process.env[r.variable] === '');
+}
+
+/**
+ * Every unset variable at once, in one ConfigError (exit 2): each with the field that names it,
+ * so a user fixes them all in one go rather than one per run.
+ */
+export function missingVariablesError(missing: readonly RequiredVariable[]): ConfigError {
+  const names = [...new Set(missing.map((m) => m.variable))];
+  const lines = missing.map((m) => `${m.variable} (${m.field})`).join(', ');
+  return new ConfigError(
+    names.length === 1 ? names[0]! : 'environment',
+    `${names.length === 1 ? 'environment variable is' : `${names.length} environment variables are`} not set: ${lines} — export ${names.length === 1 ? 'it' : 'them'} in your shell or put ${names.length === 1 ? 'it' : 'them'} in .env (see .env.example)`,
+  );
 }
 
 /** Wraps a store so every key lives under `prefix` (the run prefix). */

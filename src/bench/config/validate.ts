@@ -4,6 +4,7 @@
  * `ConfigError` whose path names the bad field.
  */
 import { ConfigError } from '../../errors.js';
+import { redactUrl } from '../../util/redact.js';
 import {
   configFileSchema,
   DEFAULT_PREFIX_ROOT,
@@ -64,7 +65,8 @@ function findInlineSecrets(value: unknown, path: PropertyKey[], out: ConfigError
         out.push(
           new ConfigError(
             formatPath([...path, 'endpoint']),
-            'the endpoint URL carries credentials — remove them from the URL and give credentials by environment variable name',
+            `the endpoint URL "${redactUrl(ep)}" carries credentials (${u.username || u.password ? 'a user name or password' : 'a signature or token in its query'}) — ` +
+              'credentials in a URL end up in error messages and logs: remove them from the URL and give credentials by environment variable name (credentials.*Env)',
           ),
         );
     } catch {

@@ -1,4 +1,4 @@
-/** meta.json: what ran, where, with which code, and when. Secrets are redacted. */
+/** meta.json: what ran, where, with which code, and when. Secrets are redacted (src/util/redact.ts). */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -86,19 +86,11 @@ export async function gitCommit(root = ROOT): Promise<string | null> {
   }
 }
 
-const SECRET_KEY = /secret|password|passwd|token|credential|private|access_?key|account_?key|connection_?string|sas|signature|api_?key/i;
-
-/** A deep copy with every secret-looking field (and URL credentials) replaced by "***". */
-export function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== null && v !== undefined && v !== '' ? '***' : redact(v);
-    return out;
-  }
-  if (typeof value === 'string') return value.replace(/(\/\/[^/:@\s]+):[^@/\s]+@/g, '$1:***@');
-  return value;
-}
+/**
+ * A deep copy with every secret-looking field (and URL credentials, connection-string keys, ...)
+ * replaced by "***": the one redaction of src/util/redact.ts, applied to a structured value.
+ */
+export { redactValue as redact } from '../../util/redact.js';
 
 export async function baseMeta(runId: string, suite: string, start: Date): Promise<RunMeta> {
   const cpus = os.cpus();

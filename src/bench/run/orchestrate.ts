@@ -7,13 +7,14 @@
  * on other machines (`shard`, see shard.ts); the parts are merged exactly (distribute.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { describeCause } from '../../errors.js';
+import { ConfigError, describeCause } from '../../errors.js';
 import { withTimeout } from '../../util/abort.js';
 import { describeInjections } from '../../util/test-inject.js';
-import { cleanupOpened, guardConfiguration } from '../config/clean.js';
+import { checkVariables, cleanupOpened, guardConfiguration } from '../config/clean.js';
 import { replicaScope } from '../config/configurations.js';
 import { isProviderConfiguration } from '../config/file.js';
 import { startSharedEmulators, type EmulatorEndpoint } from '../config/open.js';
+import { checkPrefixFree, claimRunPrefix, cleanCommand } from '../config/run-prefix.js';
 import type { ConfigurationHandle, OpenedConfiguration } from '../config/types.js';
 import { replicaLabels } from './cell-part.js';
 import { runPlannedCell, type CellRunContext } from './cell.js';
@@ -42,10 +43,35 @@ export interface RunOutcome {
   historyEpochMs: number;
 }
 
-/** Refuses buckets holding foreign objects before anything is written (unless `yes`). */
+/**
+ * Before anything is written: refuses configurations whose environment variables are unset (all of
+ * them named at once), then buckets holding foreign objects (unless `yes`).
+ */
 export async function guardConfigurations(o: RunOptions & { yes?: boolean }): Promise<void> {
   if (o.suite.kind !== 'latency') return;
+  checkVariables(o.configurations);
   for (const h of o.configurations) await guardConfiguration(h, { yes: o.yes, signal: o.signal });
+}
+
+/**
+ * Before anything is written: refuses a run whose key prefix another run holds on a shared
+ * configuration (its owner marker is there; see config/run-prefix.ts). Reads only; the prefix is
+ * claimed when the configuration is opened (claimRunPrefix), which also catches two runs that
+ * start at the same moment.
+ */
+export async function checkRunPrefixes(o: RunOptions, plan: RunPlan): Promise<void> {
+  if (o.suite.kind !== 'latency') return;
+  for (const h of o.configurations) {
+    if (!isProviderConfiguration(h) || replicaScope(h) !== 'shared') continue;
+    const raw = await h.openRaw({ signal: o.signal });
+    try {
+      const prefix = plan.prefixOf(h);
+      const replicas = raw.replicas.map((r, i) => ({ name: r.spec.name ?? `replica-${i}`, store: r.store }));
+      await checkPrefixFree(replicas, prefix, plan.owner, { signal: o.signal, fix: cleanCommand(h, prefix) });
+    } finally {
+      await raw.close();
+    }
+  }
 }
 
 /** Runs every cell of the plan, then the cells of the suite's checks; measurements go to `sink`. */
@@ -124,6 +150,7 @@ async function startProcesses(o: RunOptions, plan: RunPlan, ctx: CellRunContext,
     origins: o.configurations.map((c) => c.origin!),
     emulators: procs.shared?.endpoints ?? [],
     epochAbsMs: performance.timeOrigin + ctx.epochMs,
+    signal: o.signal,
   });
   started();
   for (const c of o.configurations)
@@ -143,15 +170,17 @@ async function runConfiguration(
   const h = o.configurations[ci] as ConfigurationHandle;
   const { pool } = env.procs;
   const shard = plan.shard;
+  const prefix = plan.prefixOf(h);
   let opened: OpenedConfiguration | undefined;
   let poolOpened = false;
+  let release: (() => Promise<void>) | undefined;
   // --fault: a fault proxy in front of each replica a scenario names, for the whole configuration
   const faults = plan.faults?.[ci];
   const injector = faults ? new FaultInjector(faults) : undefined;
   try {
     const kinds = env.procs.shared ? [] : h.origin?.kind === 'emulators' ? (h.origin.kinds ?? ['s3', 'azure', 'gcs']) : emulatorKinds([h]);
     const done = o.progress.wait(`opening configuration ${h.name}${kinds.length ? `: starting the ${kinds.join(', ')} emulator(s)` : ''}`);
-    opened = await h.open({ prefix: plan.prefix, signal: o.signal, ...(injector ? { route: injector.route } : {}) }).finally(done);
+    opened = await h.open({ prefix, signal: o.signal, ...(injector ? { route: injector.route } : {}) }).finally(done);
     for (const s of faults ?? []) {
       const w = overQuorumWarning(h.name, opened.t ?? Math.floor((opened.replicas.length - 1) / 2), s);
       if (w) o.progress.log(w);
@@ -161,8 +190,15 @@ async function runConfiguration(
       o.progress.log(`warning: configuration ${h.name}: ${d}`);
       env.out.notes.push(`configuration ${h.name}: ${d}`);
     }
+    if (replicaScope(h) === 'shared') {
+      // shared replicas: this run owns its prefix before it writes anything else there (on every
+      // replica that answers, at least n - t of them)
+      const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
+      release = await claimRunPrefix(opened.replicas, prefix, plan.owner, { signal: o.signal, fix: cleanCommand(h, prefix), labels: replicaLabels(opened.replicas), t });
+      o.progress.log(`configuration ${h.name}: run prefix ${prefix} (should this run be killed, remove what it leaves with: ${cleanCommand(h, prefix)})`);
+    }
     if (pool) {
-      await pool.open(ci, plan.prefix);
+      await pool.open(ci, prefix);
       poolOpened = true;
     }
     const t = opened.t ?? Math.floor((opened.replicas.length - 1) / 2);
@@ -183,15 +219,18 @@ async function runConfiguration(
         await runPlannedCell(ctx, h.name, opened, cell, env.createRobustStore, ++k, total, dist, cell.fault ? injector?.cellRun(cell.fault) : undefined);
       }
     if (barrier && !o.signal?.aborted) env.out.clocks.push(...(await measureClocks(h, replicaLabels(opened.replicas), 'end', o.signal)));
-    await leaveConfiguration(o, plan, h.name, opened, ci, barrier);
+    await leaveConfiguration(o, plan, h, opened, ci, barrier);
   } catch (e) {
+    // the prefix is another run's: leave everything there alone, and stop the run (exit 2)
+    if (e instanceof ConfigError && !release) throw e;
     if (o.signal?.aborted) return;
     const msg = describeCause(e);
     env.out.failures.push(msg.startsWith('configuration ') ? msg : `configuration ${h.name}: ${msg}`);
     o.progress.log(`error: ${env.out.failures[env.out.failures.length - 1]}`);
-    if (opened && !shard) await cleanup(o, h.name, opened, plan.prefix);
+    if (opened && !shard && release) await cleanup(o, h, opened, prefix);
   } finally {
     if (poolOpened) await pool?.close(ci);
+    await release?.();
     await opened?.close().catch((e: unknown) => o.progress.log(`warning: closing ${h.name}: ${describeCause(e)}`));
     await injector?.close();
   }
@@ -201,14 +240,15 @@ async function runConfiguration(
  * Removes the run prefix at the end of a configuration (cells remove their own keys as they end).
  * With shared replicas, shard 0 cleans up once every shard has left (the others only say they leave).
  */
-async function leaveConfiguration(o: RunOptions, plan: RunPlan, cfg: string, opened: OpenedConfiguration, ci: number, barrier: StoreBarrier | undefined): Promise<void> {
+async function leaveConfiguration(o: RunOptions, plan: RunPlan, h: ConfigurationHandle, opened: OpenedConfiguration, ci: number, barrier: StoreBarrier | undefined): Promise<void> {
   const shard = plan.shard;
+  const prefix = plan.prefixOf(h);
   if (barrier && !o.signal?.aborted) await barrier.arrive(`cfg${ci}-exit`, null, { wait: shard?.index === 0 ? 'all' : 'none' });
-  if (!barrier) await cleanup(o, cfg, opened, plan.prefix);
-  else if (shard?.index === 0 && !o.signal?.aborted) await cleanup(o, cfg, opened, plan.prefix);
+  if (!barrier) await cleanup(o, h, opened, prefix);
+  else if (shard?.index === 0 && !o.signal?.aborted) await cleanup(o, h, opened, prefix);
   else if (shard?.index === 0)
     // the other shards may still be running: leave their keys alone
-    o.progress.log(`the run prefix was not removed (interrupted while other shards may still run); remove it afterwards with: rkvs clean --config FILE --configs ${cfg} --prefix ${plan.prefix}`);
+    o.progress.log(`the run prefix was not removed (interrupted while other shards may still run); remove it afterwards with: ${cleanCommand(h, prefix)}`);
 }
 
 /**
@@ -231,6 +271,7 @@ async function preflight(cfg: string, opened: OpenedConfiguration, signal?: Abor
       }),
     )
   ).filter((x): x is string => x !== undefined);
+  // every unreachable replica is named, not only the first to fail
   if (failed.length > t || failed.length === opened.replicas.length)
     throw new Error(`configuration ${cfg}: ${failed.join('; ')}; check its endpoint, credentials and that the bucket/container exists (${failed.length} down, the configuration tolerates t = ${t})`);
   return failed.map((f) => `${f} at the start: the register runs on the other replicas (t = ${t}); raw cells use replica ${labels[0]}`);
@@ -241,18 +282,19 @@ async function preflight(cfg: string, opened: OpenedConfiguration, signal?: Abor
  * they end; this catches the rest: an interrupted cell, barrier markers). Bounded in time; a
  * leftover is reported with the command that removes it.
  */
-async function cleanup(o: RunOptions, cfg: string, opened: OpenedConfiguration, prefix: string): Promise<void> {
-  const res = await cleanupOpened(opened, { config: cfg, signal: AbortSignal.timeout(60_000) });
+async function cleanup(o: RunOptions, h: ConfigurationHandle, opened: OpenedConfiguration, prefix: string): Promise<void> {
+  o.progress.log(`cleaning up ${prefix} on ${h.name} ...`);
+  const res = await cleanupOpened(opened, { config: h.name, signal: AbortSignal.timeout(60_000) });
   const left = res.reduce((a, r) => a + (r.found - r.removed), 0);
   // a replica whose listing failed left an unknown number of objects: name it and what it did
   const labels = replicaLabels(opened.replicas);
   const unlisted = res.flatMap((r, i) => (r.errors > 0 && r.found === 0 ? [{ ...r, replica: labels[i] ?? r.replica }] : []));
   if (left > 0 || unlisted.length)
     o.progress.log(
-      `warning: ${cfg}: ${[
+      `warning: ${h.name}: ${[
         ...(left > 0 ? [`${left} object(s) under ${prefix} could not be removed (${res.find((r) => r.found > 0 && r.firstError)?.firstError ?? 'timed out'})`] : []),
         ...unlisted.map((r) => `replica ${r.replica}: the run's objects under ${prefix} could not be listed (${r.firstError ?? 'timed out'})`),
-      ].join('; ')}; remove them with: rkvs clean --config FILE --configs ${cfg} --prefix ${prefix}`,
+      ].join('; ')}; remove them with: ${cleanCommand(h, prefix)}`,
     );
 }
 

@@ -2,10 +2,12 @@
  * The plan of a run: which cells run, in which order, with which options. Pure: nothing is opened
  * or measured here.
  */
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../../errors.js';
 import type { Cell } from '../config/cell.js';
 import { resolveFaultScenario, type FaultScenario, type ResolvedFaultScenario } from '../config/fault.js';
 import { isProviderConfiguration } from '../config/file.js';
+import { ownerMarker, prefixRootOf, runPrefix, type OwnerMarker } from '../config/run-prefix.js';
 import type { Suite } from '../config/suite.js';
 import type { ConfigurationHandle } from '../config/types.js';
 import { clientCounts, loadOf, valueCells, type BenchSchedule, type BenchVariant, type Workload } from '../config/workload.js';
@@ -133,13 +135,20 @@ function refuseDuplicates(suite: Suite, cells: readonly Omit<PlannedCell, 'repea
   }
 }
 
-/** A run's plan: its id and key prefix, the cells of every configuration, and where they run. */
+/** A run's plan: its id, the cells of every configuration, and where they run. */
 export interface RunPlan {
   runId: string;
+  /** True when the run id was made here (unique), false when it was given (--run-id). */
+  generatedId: boolean;
   /** Name of the report directory (`<runId>`, or `<runId>-shard<i>` on a shard). */
   dirName: string;
-  /** Every key the run writes lives under it (`rkvs-bench/<runId>/`). */
-  prefix: string;
+  /**
+   * The key prefix of configuration `h`: every key the run writes there lives under it,
+   * `<prefixRoot>bench/<runId>/` (config/run-prefix.ts), the same on every shard of the run.
+   */
+  prefixOf(h: ConfigurationHandle): string;
+  /** This process's owner marker of the run prefixes (random nonce; a shard's slot). */
+  owner: OwnerMarker;
   cells: PlannedCell[];
   /** Worker counts, ascending (several: a scaling sweep). */
   counts: number[];
@@ -154,12 +163,27 @@ export interface RunPlan {
   faults?: ResolvedFaultScenario[][];
 }
 
-/** `YYYYMMDD-HHMMSS-<suite>` in UTC. */
-export function makeRunId(suite: string, at: Date = new Date()): string {
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `n` random characters of [a-z0-9] (36^6 ≈ 2.2e9 values for n = 6). */
+export function randomIdPart(n = 6): string {
+  const bytes = randomBytes(n * 2);
+  let out = '';
+  // 252 = 7 x 36: bytes above it are dropped, so every character is equally likely
+  for (const b of bytes) if (b < 252 && out.length < n) out += ID_ALPHABET[b % 36];
+  return out.length === n ? out : out + randomIdPart(n - out.length);
+}
+
+/**
+ * `YYYYMMDD-HHMMSS-<suite>-<random>` in UTC: six random characters of [a-z0-9] after the time, so two
+ * runs started in the same second (on one machine or many) get different ids, report directories
+ * and key prefixes.
+ */
+export function makeRunId(suite: string, at: Date = new Date(), random: string = randomIdPart()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const d = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`;
   const t = `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
-  return `${d}-${t}-${suite}`;
+  return `${d}-${t}-${suite}-${random}`;
 }
 
 /** Plans a run; a ConfigError (exit 2) for options that cannot work together, before anything runs. */
@@ -174,8 +198,10 @@ export function planRun(o: RunOptions & { runId?: string; now?: Date }): RunPlan
   const notes = shard ? shardCoverage(o.suite.name, cells, counts, shard) : [];
   return {
     runId,
+    generatedId: o.runId === undefined,
     dirName: shard ? `${runId}-shard${shard.index}` : runId,
-    prefix: `rkvs-bench/${runId}/`,
+    prefixOf: (h) => runPrefix(prefixRootOf(h), runId),
+    owner: ownerMarker(runId, shard),
     cells,
     counts,
     ...(shard ? { shard } : {}),

@@ -24,6 +24,7 @@ import { prefixStore } from '../config/open.js';
 import type { ProviderConfiguration } from '../config/file.js';
 import type { EndpointRoute } from '../config/types.js';
 import { cleanupOpened, findForeignObjects } from '../config/clean.js';
+import { probeRunPrefix } from '../config/run-prefix.js';
 import { mkdirs } from '../../util/fs.js';
 
 export const PROBE_COLUMNS = [
@@ -221,15 +222,18 @@ async function probeAccess(raw: Store, run: ProbeRun): Promise<Store | undefined
   const access = new Tally('access', 0);
   const listed = await access.time(() => findForeignObjects(raw, info.prefixRoot, { ...run.call(), replica: info.replica }));
   if (listed.ok && listed.value.count > 0) {
-    access.anomalies = listed.value.count;
     if (!opts.yes) {
-      run.rows.push(access.row(run.base));
+      // the listing is not counted as a probe call: the replica was not probed (count 0)
+      access.anomalies = listed.value.count;
+      run.rows.push({ ...access.row(run.base), count: 0, p50_ms: '', p99_ms: '', mean_ms: '' });
       run.log(
         `${info.config}/${info.replica}: bucket holds ${listed.value.count} object(s) outside "${info.prefixRoot}" ` +
           `(e.g. ${listed.value.examples.map((k) => JSON.stringify(k)).join(', ')}); skipped — use a dedicated bucket or rerun with --yes`,
       );
       return undefined;
     }
+    // --yes: the user knows; probe writes and removes only under its own prefix
+    run.log(`${info.config}/${info.replica}: bucket holds ${listed.value.count} object(s) outside "${info.prefixRoot}"; probing anyway under ${info.probePrefix} (--yes)`);
   }
   if (!listed.ok) {
     run.add(access);
@@ -320,7 +324,7 @@ export async function probeConfiguration(handle: ProviderConfiguration, opts: Pr
         continue;
       }
       rows.push({ ...cred.row(base), count: 1 });
-      const probePrefix = `${handle.prefixRoot}probe-${opts.runId}/${replica}/`;
+      const probePrefix = `${probeRunPrefix(handle.prefixRoot, opts.runId)}${replica}/`;
       rows.push(...(await probeReplica(store, { ...base, prefixRoot: handle.prefixRoot, probePrefix }, opts)));
     }
   } finally {
@@ -374,8 +378,5 @@ export function probeTable(rows: readonly ProbeRow[]): string {
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
-/** `<YYYYMMDD-HHMMSS>-<suite>` in UTC, as every report directory is named. */
-export function makeRunId(suite: string, now = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suite}`;
-}
+/** `<YYYYMMDD-HHMMSS>-<suite>-<random>` in UTC, as every report directory is named. */
+export { makeRunId } from './plan.js';

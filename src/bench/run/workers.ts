@@ -11,7 +11,9 @@
  * the cell's cleanup stay in the parent, after every worker has finished the cell.
  *
  * Workers exit when the parent dies (their IPC channel closes) and ignore Ctrl-C: on interrupt the
- * parent sends `abort` and still collects what each worker measured.
+ * parent sends `abort` and still collects what each worker measured. Starting them is abortable
+ * (an interrupt while they load kills those already forked), and a parent that exits for any
+ * reason (a second Ctrl-C, an uncaught error) kills every worker still running on its way out.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,25 @@ export type WorkerMessage =
   | { t: 'done'; result: EncodedPartResult };
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+
+/** Workers of this process still running: killed when the process exits, whatever the reason. */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+}
 
 /** How long a worker may take to stop a running part after `abort`. */
 const ABORT_GRACE_MS = 30_000;
@@ -105,6 +126,8 @@ export interface WorkerPoolOptions {
   emulators: EmulatorEndpoint[];
   /** performance.timeOrigin + the run's epoch: workers time their history from the same origin. */
   epochAbsMs: number;
+  /** Aborts the start: the workers forked so far are stopped and start() rejects. */
+  signal?: AbortSignal;
 }
 
 export class WorkerPool {
@@ -116,19 +139,32 @@ export class WorkerPool {
 
   /** Forks the workers and waits until each has loaded the harness. */
   static async start(o: WorkerPoolOptions): Promise<WorkerPool> {
+    o.signal?.throwIfAborted();
     const handles: WorkerHandle[] = [];
-    for (let i = 0; i < o.workers; i++) {
-      const child = fork(ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], env: { ...process.env, RKVS_WORKER: String(i) } });
-      const h = new WorkerHandle(i, child);
-      handles.push(h);
-    }
     const pool = new WorkerPool(handles);
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(o.signal?.reason instanceof Error ? o.signal.reason : new Error('interrupted'));
+    });
+    aborted.catch(() => undefined);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await Promise.all(handles.map((h) => h.expect('start')));
-      await Promise.all(handles.map((h) => h.request({ t: 'init', worker: h.index, origins: o.origins, emulators: o.emulators, epochAbsMs: o.epochAbsMs })));
+      for (let i = 0; i < o.workers && !o.signal?.aborted; i++) {
+        const child = fork(ENTRY, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], env: { ...process.env, RKVS_WORKER: String(i) } });
+        track(child);
+        handles.push(new WorkerHandle(i, child));
+      }
+      o.signal?.throwIfAborted();
+      await Promise.race([Promise.all(handles.map((h) => h.expect('start'))), aborted]);
+      await Promise.race([
+        Promise.all(handles.map((h) => h.request({ t: 'init', worker: h.index, origins: o.origins, emulators: o.emulators, epochAbsMs: o.epochAbsMs }))),
+        aborted,
+      ]);
     } catch (e) {
       await pool.stop();
       throw e;
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
     }
     return pool;
   }
