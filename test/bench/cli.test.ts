@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, parseHistory, partitionByRegister } from '../../src/check/index.js';
+import { CELL_KEY_COLUMNS } from '../../src/bench/config/cell.js';
+import { parseCsv } from '../../src/bench/record/read.js';
 import { LATENCY_COLUMNS, OVERHEAD_COLUMNS, PER_SECOND_COLUMNS, REQUESTS_COLUMNS, ERRORS_COLUMNS } from '../../src/bench/report/csv.js';
 
 const run = promisify(execFile);
@@ -27,6 +29,10 @@ async function rkvs(args: string[]): Promise<{ code: number; stdout: string; std
 
 const header = (text: string) => text.split('\n')[0];
 const rows = (text: string) => text.trimEnd().split('\n').slice(1).map((l) => l.split(','));
+/** The rows of a CSV as records keyed by its header, so a test never depends on column positions. */
+const records = (text: string) => parseCsv(text, 'test');
+/** A cell's key in a CSV row: every field of the cell key (the columns between run_id/suite and the measures). */
+const cellOf = (r: Record<string, string>) => CELL_KEY_COLUMNS.map((c) => r[c] ?? '').join(',');
 
 let tmp: string;
 beforeAll(async () => {
@@ -61,11 +67,13 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
   it('writes per-second.csv whose measured seconds add up to latency.csv', async () => {
     const ps = await readFile(path.join(dir, 'per-second.csv'), 'utf8');
     expect(header(ps)).toBe(PER_SECOND_COLUMNS.join(','));
-    const key = (r: string[]) => r.slice(1, 12).join(',');
+    const psRows = records(ps);
+    expect(psRows.length).toBeGreaterThan(0);
     const sums = new Map<string, number>();
-    for (const r of rows(ps)) if (r[14] === 'measured') sums.set(key(r), (sums.get(key(r)) ?? 0) + Number(r[17]) + Number(r[18]));
-    const lr = rows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
-    for (const r of lr) expect(sums.get(r.slice(2, 13).join(',')), r.join(',')).toBe(Number(r[13]) + Number(r[14]));
+    for (const r of psRows) if (r.phase === 'measured') sums.set(cellOf(r), (sums.get(cellOf(r)) ?? 0) + Number(r.count) + Number(r.errors));
+    const lr = records(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
+    expect(lr.length).toBeGreaterThan(0);
+    for (const r of lr) expect(sums.get(cellOf(r)), JSON.stringify(r)).toBe(Number(r.count) + Number(r.errors));
     expect(existsSync(path.join(dir, 'report.md'))).toBe(true);
   });
 
@@ -75,9 +83,11 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(html).toContain('cost.csv');
     const charts = await readdir(path.join(dir, 'charts'));
     expect(charts.some((f) => f.endsWith('.svg'))).toBe(true);
-    const cost = rows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
+    const cost = records(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
     expect(cost.length).toBeGreaterThan(0);
-    expect(cost.filter((r) => r[14] !== '').every((r) => Number(r[15]) === 0)).toBe(true);
+    const priced = cost.filter((r) => r.requests_per_op !== '');
+    expect(priced.length).toBeGreaterThan(0);
+    for (const r of priced) expect(Number(r.cost_per_million_ops), JSON.stringify(r)).toBe(0);
     expect(out.stderr).not.toMatch(/cost: no price/);
     expect(out.stderr).not.toMatch(/MaxListenersExceededWarning/);
   });
@@ -95,25 +105,26 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(header(await readFile(path.join(dir, 'overhead.csv'), 'utf8'))).toBe(OVERHEAD_COLUMNS.join(','));
     expect(header(await readFile(path.join(dir, 'requests.csv'), 'utf8'))).toBe(REQUESTS_COLUMNS.join(','));
     expect(header(await readFile(path.join(dir, 'errors.csv'), 'utf8'))).toBe(ERRORS_COLUMNS.join(','));
-    const lr = rows(latency);
+    const lr = records(latency);
     // raw (2 clients), regular and atomic (1 and 2 clients) x write, read
     expect(lr).toHaveLength(10);
-    const variants = new Set(lr.map((r) => r[3]));
+    const variants = new Set(lr.map((r) => r.variant));
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
     for (const r of lr) {
-      expect(r[4]).toBe(r[3] === 'raw' ? 'none' : 'fast');
-      expect(Number(r[13])).toBeGreaterThan(0); // count
-      expect(Number(r[16])).toBeGreaterThan(0); // p50_ms
+      expect(r.schedule).toBe(r.variant === 'raw' ? 'none' : 'fast');
+      expect(r.fault).toBe(''); // healthy cells
+      expect(Number(r.count)).toBeGreaterThan(0);
+      expect(Number(r.p50_ms)).toBeGreaterThan(0);
     }
-    const total = lr.reduce((a, r) => a + Number(r[13]) + Number(r[14]), 0);
+    const total = lr.reduce((a, r) => a + Number(r.count) + Number(r.errors), 0);
     expect(total).toBe(5 * 40);
   });
 
   it('writes quiescent overhead of at least 2 copies per register for both register variants', async () => {
-    const o = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8'));
-    const q = o.filter((r) => r[12] === 'quiescent' && r[2] !== 'raw');
+    const o = records(await readFile(path.join(dir, 'overhead.csv'), 'utf8'));
+    const q = o.filter((r) => r.phase === 'quiescent' && r.variant !== 'raw');
     expect(q.length).toBe(12); // 2 variants x 2 client counts x 3 replicas: one row per cell and replica
-    for (const r of q) expect(Number(r[18])).toBeGreaterThanOrEqual(2);
+    for (const r of q) expect(Number(r.copies_per_register)).toBeGreaterThanOrEqual(2);
   });
 
   it('writes one .hgrm per latency row and mergeable encoded histograms', async () => {
@@ -124,7 +135,7 @@ describe('rkvs bench --suite quick (memory replicas) end to end', () => {
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const l of lines) {
       expect(Object.keys(l).sort()).toEqual(
-        ['cell_id', 'clients', 'config', 'encoded', 'end_ms', 'mode', 'op', 'open_rate', 'outcome', 'registers', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant', 'workers', 'workload'].sort(),
+        ['cell_id', 'clients', 'config', 'encoded', 'end_ms', 'fault', 'mode', 'op', 'open_rate', 'outcome', 'registers', 'repeat', 'schedule', 'start_ms', 'unit', 'value_bytes', 'variant', 'workers', 'workload'].sort(),
       );
       expect(l.unit).toBe('us');
       expect(l.encoded).toMatch(/^HIST/);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, parseHistory } from '../../src/check/index.js';
+import { parseCsv } from '../../src/bench/record/read.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -84,9 +85,9 @@ describe('a 3-shard run with replica 0 down', () => {
     expect(m.code, m.stderr).toBe(0);
     expect(m.stdout).toMatch(/shard 1: [+-][\d.]+ ms ± [\d.]+ ms \(via down0\/dir-[12]\)/);
     const merged = path.join(tmp, 'merged', 'down0');
-    const lat = (await readFile(path.join(merged, 'latency.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
-    expect(lat.reduce((a, r) => a + Number(r[13]), 0)).toBe(4 * 40);
-    expect(lat.reduce((a, r) => a + Number(r[14]), 0)).toBe(0);
+    const lat = parseCsv(await readFile(path.join(merged, 'latency.csv'), 'utf8'), 'latency.csv');
+    expect(lat.reduce((a, r) => a + Number(r.count), 0)).toBe(4 * 40);
+    expect(lat.reduce((a, r) => a + Number(r.errors), 0)).toBe(0);
     const ops = parseHistory(await readFile(path.join(merged, 'history.jsonl'), 'utf8'), 'history.jsonl');
     expect(new Set(ops.map((o) => o.client.slice(0, 2)))).toEqual(new Set(['s0', 's1', 's2']));
     const check = await rkvs(['check', path.join(merged, 'history.jsonl'), '--model', 'regular']);

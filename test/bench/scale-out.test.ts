@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/adapters/fs.js';
 import { checkHistory, parseHistory } from '../../src/check/index.js';
 import { expectReportKeyed } from '../support/report-keys.js';
+import { CELL_KEY_COLUMNS } from '../../src/bench/config/cell.js';
+import { parseCsv, type CsvRow } from '../../src/bench/record/read.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -28,8 +30,10 @@ async function rkvs(args: string[], env: Record<string, string> = {}): Promise<{
   }
 }
 
-const rows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.split(','));
-const total = (lat: string[][]) => lat.reduce((a, r) => a + Number(r[13]) + Number(r[14]), 0);
+/** A CSV's rows keyed by its header, so no test depends on column positions. */
+const rows = (t: string) => parseCsv(t, 'test');
+const total = (lat: CsvRow[]) => lat.reduce((a, r) => a + Number(r.count) + Number(r.errors), 0);
+const cellOf = (r: CsvRow) => CELL_KEY_COLUMNS.map((c) => r[c] ?? '').join(',');
 
 /** Every file under `dir` (recursively). */
 async function files(dir: string): Promise<string[]> {
@@ -86,9 +90,9 @@ describe('rkvs bench --workers 2', () => {
     const counters = JSON.parse(await readFile(path.join(dir, 'counters.json'), 'utf8'));
     expect(counters.series.reduce((a: number, s: { ok: number; errors: number }) => a + s.ok + s.errors, 0)).toBe(200);
     // the parent measured the storage the workers left: 2 copies per register at quiescence
-    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[12] === 'quiescent' && x[2] !== 'raw');
+    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x.phase === 'quiescent' && x.variant !== 'raw');
     expect(ov.length).toBe(12); // 2 variants x 2 client counts x 3 replicas
-    for (const x of ov) expect(Number(x[18])).toBeGreaterThanOrEqual(2);
+    for (const x of ov) expect(Number(x.copies_per_register)).toBeGreaterThanOrEqual(2);
     // every row says its cell ran over 2 worker processes; the summary prints each storage line once
     const csv = await expectReportKeyed(dir);
     expect(new Set(csv.latency!.map((x) => x.workers))).toEqual(new Set(['2']));
@@ -174,9 +178,9 @@ describe('a 3-shard run on this machine merges into one report', () => {
     expect(total(lat)).toBe(perShard.reduce((a, l) => a + total(l), 0));
     // row by row: merged count = sum of the shards' counts of that row
     for (const r of lat) {
-      const key = r.slice(2, 13).join(',');
-      const sum = perShard.reduce((a, l) => a + l.filter((x) => x.slice(2, 13).join(',') === key).reduce((b, x) => b + Number(x[13]), 0), 0);
-      expect(Number(r[13]), key).toBe(sum);
+      const key = cellOf(r);
+      const sum = perShard.reduce((a, l) => a + l.filter((x) => cellOf(x) === key).reduce((b, x) => b + Number(x.count), 0), 0);
+      expect(Number(r.count), key).toBe(sum);
     }
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.merged_from.map((x: { shard: number }) => x.shard)).toEqual([0, 1, 2]);
@@ -185,7 +189,7 @@ describe('a 3-shard run on this machine merges into one report', () => {
     for (const f of ['latency.csv', 'overhead.csv', 'requests.csv', 'errors.csv', 'histograms.jsonl', 'counters.json', 'meta.json', 'report.html', 'cost.csv'])
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     // the shards shared the replicas: the overhead was measured once, by shard 0, over every shard's registers
-    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x[12] === 'quiescent' && x[2] === 'regular');
+    const ov = rows(await readFile(path.join(dir, 'overhead.csv'), 'utf8')).filter((x) => x.phase === 'quiescent' && x.variant === 'regular');
     expect(ov.length).toBe(6); // 2 client counts x 3 replicas
     // and every key was removed at the end
     expect((await files(path.join(tmp, 'shards', 'r0'))).filter((f) => !f.includes('.tmp'))).toEqual([]);
