@@ -123,7 +123,7 @@ export function registerBench(program: Command): void {
     .option('--yes', 'run even when a bucket holds objects outside the rkvs prefix root')
     .option(
       '--fault <spec>',
-      "also run every register cell under a fault injected through a proxy: replica=<name|index>,<fault>,at=<time>[,for=<duration>], e.g. 'replica=s3,blackhole,at=10s' (repeatable: one scenario per flag; ';' joins faults of one scenario; see docs/benchmarks.md)",
+      "also run every register cell under a fault injected through a proxy: replica=<name|index>,<fault>,at=<time>[,for=<duration>], e.g. 'replica=s3,blackhole,at=10s' (repeatable: one scenario per flag; ';' joins faults of one scenario; see docs/benchmarks.md) (default: none, healthy cells only)",
       (v: string, prev?: string[]) => [...(prev ?? []), v],
     )
     .action(async (flags: BenchFlags) => {

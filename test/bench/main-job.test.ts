@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/bench/record/read.js';
 import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
@@ -28,7 +29,8 @@ async function onlyRun(base: string): Promise<string> {
   return path.join(base, runs[0] as string);
 }
 
-const csvRows = (t: string) => t.trimEnd().split('\n').slice(1).map((l) => l.split(','));
+/** A CSV's rows keyed by its header, so no test depends on column positions. */
+const csvRows = (t: string) => parseCsv(t, 'test');
 
 describe('main job on the emulators (reduced size)', () => {
   it('runs raw, regular and atomic on S3, Azure and GCS emulators and writes every report file', async () => {
@@ -45,20 +47,20 @@ describe('main job on the emulators (reduced size)', () => {
       expect((await readdir(dir)).includes(f), f).toBe(true);
     // the emulators are priced as the providers they stand for
     const cost = csvRows(await readFile(path.join(dir, 'cost.csv'), 'utf8'));
-    expect(cost.some((r) => r[2] === 'regular' && Number(r[15]) > 0)).toBe(true);
+    expect(cost.some((r) => r.variant === 'regular' && Number(r.cost_per_million_ops) > 0)).toBe(true);
     // no listener leak warnings from the run's signals
     expect(stderr).not.toMatch(/MaxListenersExceededWarning/);
     // cells remove their keys, and the run prefix is cleaned at the end of the configuration
     expect(stderr).not.toMatch(/could not be removed/);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
-    const variants = new Set(lat.map((r) => r[3]));
+    const variants = new Set(lat.map((r) => r.variant));
     expect([...variants].sort()).toEqual(['atomic', 'raw', 'regular']);
     for (const r of lat) {
-      expect(r[2]).toBe('emulators');
-      expect(r[14]).toBe('0'); // no errors
+      expect(r.config).toBe('emulators');
+      expect(r.errors).toBe('0');
     }
     const req = csvRows(await readFile(path.join(dir, 'requests.csv'), 'utf8'));
-    const replicas = new Set(req.filter((r) => r[2] === 'regular').map((r) => r[12]));
+    const replicas = new Set(req.filter((r) => r.variant === 'regular').map((r) => r.replica));
     expect(replicas.size).toBe(3);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.configurations[0].name).toBe('emulators');
@@ -84,11 +86,11 @@ describe('micro suite', () => {
     });
     const dir = await onlyRun(out);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
-    expect(lat.map((r) => `${r[3]}/${r[4]}/${r[5]}`).sort()).toEqual(['raw/none/read', 'raw/none/write', 'regular/fast/read', 'regular/fast/write']);
+    expect(lat.map((r) => `${r.variant}/${r.schedule}/${r.op}`).sort()).toEqual(['raw/none/read', 'raw/none/write', 'regular/fast/read', 'regular/fast/write']);
     for (const r of lat) {
-      expect(r[2]).toBe('memory-cpu');
-      expect(Number(r[13])).toBeGreaterThan(10);
-      expect(Number(r[21])).toBeGreaterThan(0);
+      expect(r.config).toBe('memory-cpu');
+      expect(Number(r.count)).toBeGreaterThan(10);
+      expect(Number(r.ops_per_s)).toBeGreaterThan(0);
     }
   }, 180_000);
 });
@@ -118,7 +120,7 @@ describe('interrupted run', () => {
     const dir = await onlyRun(out);
     const lat = csvRows(await readFile(path.join(dir, 'latency.csv'), 'utf8'));
     expect(lat.length).toBeGreaterThan(0);
-    expect(Number(lat[0]![13])).toBeGreaterThan(0);
+    expect(Number(lat[0]!.count)).toBeGreaterThan(0);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.interrupted).toBe(true);
   }, 180_000);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, parseHistory } from '../../src/check/index.js';
+import { parseCsv } from '../../src/bench/record/read.js';
 import { expectReportKeyed } from '../support/report-keys.js';
 
 const run = promisify(execFile);
@@ -119,9 +120,9 @@ describe.runIf(why === undefined)('a sharded run as a Slurm job array', () => {
     }
     // the merged report: every operation of every shard, keyed by the whole cell
     const dir = path.join(out, 'slurm-test');
-    const lat = (await readFile(path.join(dir, 'latency.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const lat = parseCsv(await readFile(path.join(dir, 'latency.csv'), 'utf8'), 'latency.csv');
     expect(lat).toHaveLength(10);
-    expect(lat.reduce((a, x) => a + Number(x[13]) + Number(x[14]), 0)).toBe(5 * 40);
+    expect(lat.reduce((a, x) => a + Number(x.count) + Number(x.errors), 0)).toBe(5 * 40);
     await expectReportKeyed(dir);
     const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8'));
     expect(meta.merged_from.map((x: { shard: number }) => x.shard)).toEqual([0, 1, 2]);

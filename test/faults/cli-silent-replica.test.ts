@@ -110,7 +110,7 @@ describe.each(['s3', 'azure', 'gcs'] as const)('with the %s replica silent (blac
     await proxies[kind].set({ mode: 'blackhole' });
     const [probe, clean, bench] = await Promise.all([
       rkvs(['probe', '--config', config, '--dir', path.join(dir, `probe-${kind}`), '--sizes', '1KiB', '--samples', '1', '--trials', '1']),
-      rkvs(['clean', '--config', config, '--prefix', 'rkvs-leftover-']),
+      rkvs(['clean', '--config', config, '--prefix', 'rkvs-bench/leftover-run/']),
       rkvs(['bench', '--suite', 'quick', '--config', config, '--out', path.join(dir, `bench-${kind}`), '--no-checks', '--variants', 'regular', '--clients', '1', '--ops', '10']),
     ]);
 
@@ -120,7 +120,7 @@ describe.each(['s3', 'azure', 'gcs'] as const)('with the %s replica silent (blac
     expect(probe.stdout, show(probe)).toMatch(/wrote .*probe\.csv/);
 
     expect(clean.code, show(clean)).toBe(1);
-    expect(clean.stdout, show(clean)).toMatch(new RegExp(`faulty/${kind}: could not list the keys under rkvs-leftover-: .*list`));
+    expect(clean.stdout, show(clean)).toMatch(new RegExp(`faulty/${kind}: could not list the keys under rkvs-bench/leftover-run/: .*list`));
     expect(clean.stdout, show(clean)).toMatch(NO_ANSWER);
     expect(clean.stderr, show(clean)).toMatch(new RegExp(`clean: 1 replica\\(s\\) could not be cleaned completely \\(faulty/${kind}: `));
     // the healthy replicas were cleaned
@@ -164,7 +164,7 @@ describe('with the s3 replica going silent in the middle of a bench run', () => 
     // every operation of the cell completed at a quorum of the two others
     expect(run.stderr, show(run)).toMatch(/\[1\/1\] faulty regular\/fast mixed 256B 1c: \d+ ok, 0 errors/);
     expect(run.stderr, show(run)).toMatch(/replica s3: storage overhead not measured \(.*no answer within 600 ms/);
-    expect(run.stderr, show(run)).toMatch(/warning: faulty: replica s3: the run's objects under rkvs-bench\/\S+\/ could not be listed \(.*no answer within 600 ms.*; remove them with: rkvs clean --config FILE --configs faulty --prefix rkvs-bench\//);
+    expect(run.stderr, show(run)).toMatch(/warning: faulty: replica s3: the run's objects under rkvs-bench\/\S+\/ could not be listed \(.*no answer within 600 ms.*; remove them with: rkvs clean --config \S+ --configs faulty --prefix rkvs-bench\//);
     expect(run.elapsedMs).toBeLessThan(BOUND_MS);
   }, 2 * BOUND_MS);
 });

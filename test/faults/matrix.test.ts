@@ -164,8 +164,9 @@ describe('one replica of three faulty: operations complete, histories check, not
       it(`${kind} ${formatFault(fault)} (${variant})`, async () => {
         const { report, spec, proxies } = await scenario(host(), THREE, [kind], fault, { variant, expect: 'complete', phases: ONE_FAULTY_PHASES });
         expectCorrectAndReleased(report, spec, `${kind} ${faultName}`);
-        // the faulty replica was really reached (it answered while healed)
-        expect(proxies.get(kind)?.stats().bytesToClient ?? 0).toBeGreaterThan(0);
+        // the faulty replica was really called through its proxy: requests reached its server (its
+        // answers may come after the quorum, when the register has already aborted the call)
+        expect(proxies.get(kind)?.stats().bytesToServer ?? 0).toBeGreaterThan(0);
       });
     }
   }

@@ -4,7 +4,7 @@
  * `--thresholds FILE` (or `none`), else BASELINE/thresholds.yaml when present, else the defaults,
  * with the flags on top.
  */
-import { intFlagValue } from '../../commands/flags.js';
+import { intFlagValue } from '../../util/flags.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
