@@ -199,57 +199,43 @@ function closedSocket(): Duplex {
 type AddRequest = (req: http.ClientRequest, options: unknown) => void;
 type CreateConnection = (options: unknown, cb?: (err: Error | null, socket: Duplex) => void) => Duplex;
 
-/** http.Agent with the limits of {@link SocketTimeouts}. */
-class BoundedHttpAgent extends http.Agent implements Bounded {
-  private closedFlag = false;
-  readonly open = new Set<Duplex>();
-  constructor(readonly timeouts: SocketTimeouts) {
-    super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
+type AgentClass = new (options: http.AgentOptions) => http.Agent;
+
+/**
+ * `Base` (http.Agent, or https.Agent whose connect includes the TLS handshake) with the limits of
+ * {@link SocketTimeouts}: one definition for both protocols.
+ */
+function boundedAgentClass<C extends AgentClass>(Base: C): new (timeouts: SocketTimeouts) => InstanceType<C> & Bounded {
+  const base = Base.prototype as unknown as { createConnection: CreateConnection; addRequest: AddRequest };
+  class BoundedAgent extends (Base as AgentClass) implements Bounded {
+    private closedFlag = false;
+    readonly open = new Set<Duplex>();
+    constructor(readonly timeouts: SocketTimeouts) {
+      super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
+    }
+    override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
+      if (this.closedFlag) return closedSocket();
+      const socket = base.createConnection.call(this, options, cb);
+      armSocket(socket, this);
+      return socket;
+    }
+    /** Node's hook for every request given to the agent (also used by agent-base and the proxy agents). */
+    addRequest(req: http.ClientRequest, options: unknown): void {
+      armRequest(req, this);
+      base.addRequest.call(this, req, options);
+    }
+    override destroy(): void {
+      this.closedFlag = true;
+      super.destroy();
+      // sockets handed out but not yet attached to the pool (still connecting) are ours to close too
+      for (const s of this.open) s.destroy();
+    }
   }
-  override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
-    if (this.closedFlag) return closedSocket();
-    const socket = (http.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
-    armSocket(socket, this);
-    return socket;
-  }
-  /** Node's hook for every request given to the agent (also used by agent-base and the proxy agents). */
-  addRequest(req: http.ClientRequest, options: unknown): void {
-    armRequest(req, this);
-    (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
-  }
-  override destroy(): void {
-    this.closedFlag = true;
-    super.destroy();
-    // sockets handed out but not yet attached to the pool (still connecting) are ours to close too
-    for (const s of this.open) s.destroy();
-  }
+  return BoundedAgent as unknown as new (timeouts: SocketTimeouts) => InstanceType<C> & Bounded;
 }
 
-/** https.Agent with the limits of {@link SocketTimeouts} (connect includes the TLS handshake). */
-class BoundedHttpsAgent extends https.Agent implements Bounded {
-  private closedFlag = false;
-  readonly open = new Set<Duplex>();
-  constructor(readonly timeouts: SocketTimeouts) {
-    super({ keepAlive: true, timeout: timeouts.idleTimeoutMs, scheduling: 'lifo' });
-  }
-  override createConnection(options: unknown, cb?: (err: Error | null, socket: Duplex) => void): Duplex {
-    if (this.closedFlag) return closedSocket();
-    const socket = (https.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, cb);
-    armSocket(socket, this);
-    return socket;
-  }
-  /** Node's hook for every request given to the agent (also used by agent-base and the proxy agents). */
-  addRequest(req: http.ClientRequest, options: unknown): void {
-    armRequest(req, this);
-    (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
-  }
-  override destroy(): void {
-    this.closedFlag = true;
-    super.destroy();
-    // sockets handed out but not yet attached to the pool (still connecting) are ours to close too
-    for (const s of this.open) s.destroy();
-  }
-}
+const BoundedHttpAgent = boundedAgentClass(http.Agent);
+const BoundedHttpsAgent = boundedAgentClass(https.Agent);
 
 /**
  * One store's connection pools (plain and TLS), bounded by {@link SocketTimeouts}. Keep-alive

@@ -3,7 +3,7 @@
  * quiescent overhead row per (cell, replica), one requests row per (cell key, replica), one errors
  * row per (cell key, error kind). Keys are copied whole; nothing is merged across cells.
  */
-import { compareCells, type CellKey } from '../config/cell.js';
+import { cellOf, compareCells, keyOf, type CellKey } from '../config/cell.js';
 import { mergeHistograms, summarize } from '../run/histogram.js';
 import type { ErrorsEntry, LatencyCell, RequestsEntry, SecondEntry, StorageEntry } from './results.js';
 import type { ErrorsRow, LatencyRow, OverheadRow, PerSecondRow, RequestsRow } from './schema.js';
@@ -19,22 +19,9 @@ export function sortedCells(cells: Iterable<LatencyCell>): LatencyCell[] {
   return [...cells].sort((a, b) => compareCells(a.key, b.key));
 }
 
-/** The key columns of a row, in column order. */
-function keyColumns(k: CellKey): Omit<CellKey, never> {
-  return {
-    config: k.config,
-    variant: k.variant,
-    schedule: k.schedule,
-    op: k.op,
-    value_bytes: k.value_bytes,
-    clients: k.clients,
-    registers: k.registers,
-    workers: k.workers,
-    workload: k.workload,
-    mode: k.mode,
-    open_rate: k.open_rate,
-    fault: k.fault,
-  };
+/** The key columns of a row, in column order (the cell key, nothing else of the entry). */
+function keyColumns(k: CellKey): CellKey {
+  return keyOf(k, k.op);
 }
 
 export function latencyRows(runId: string, suite: string, cells: Iterable<LatencyCell>): LatencyRow[] {
@@ -63,7 +50,7 @@ export function overheadRows(runId: string, entries: Iterable<StorageEntry>): Ov
   return sorted.flatMap((e) =>
     (['peak', 'quiescent'] as const).map((phase) => {
       const usage = e[phase];
-      const { op: _op, ...cell } = keyColumns({ ...e, op: '' });
+      const cell = cellOf(e);
       return {
         run_id: runId,
         ...cell,
