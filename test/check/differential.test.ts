@@ -18,6 +18,7 @@ import { generateHistory } from '../../src/check/generate.js';
 import { runSimulation, type SimOptions } from '../../src/sim/index.js';
 import { Random } from '../../src/util/random.js';
 import { bruteLinearizable, bruteRegular, randomHistory } from './reference.js';
+import { MUTANT_ADVERSARIES } from '../support/mutant-adversaries.js';
 
 const SEED = Number(process.env.CHECK_SEED ?? 20260417);
 const ok = (b: boolean) => (b ? 'ok' : 'violation');
@@ -93,14 +94,7 @@ describe('differential: polynomial checkers vs search and brute force', () => {
     }
     const correct = t.violations;
     expect(correct, 'the correct register produced a violation').toBe(0);
-    const cases: [string, string][] = [
-      ['gc-without-ack', 'gc-ack'],
-      ['quorum-minus-one', 'gc-early'],
-      ['no-write-back', 'inversion'],
-      ['stale-eternal', 'stale-eternal'],
-      ['timestamp-not-above', 'uniform'],
-    ];
-    for (const [mutant, strategy] of cases) {
+    for (const [mutant, strategy] of MUTANT_ADVERSARIES) {
       for (let seed = SEED; seed < SEED + 100; seed++) {
         await run({ seed, variant: seed % 3 ? 'atomic' : 'regular', schedule: seed % 2 ? 'fast' : 'classic', mutant, strategy }, `mutant ${mutant}/${strategy}`);
       }

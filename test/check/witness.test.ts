@@ -22,6 +22,7 @@ import { generateHistory } from '../../src/check/generate.js';
 import { runSimulation } from '../../src/sim/index.js';
 import { Random } from '../../src/util/random.js';
 import { bruteLinearizable, bruteRegular, randomHistory } from './reference.js';
+import { MUTANT_ADVERSARIES } from '../support/mutant-adversaries.js';
 
 const SEED = Number(process.env.CHECK_SEED ?? 20260417);
 const done = (o: Operation) => o.return !== null && o.error === undefined;
@@ -94,14 +95,7 @@ describe('witnesses are minimal by fixpoint', () => {
 
   it('violations of the broken variants in the simulator', async () => {
     let checked = 0;
-    const cases: [string, string][] = [
-      ['gc-without-ack', 'gc-ack'],
-      ['quorum-minus-one', 'gc-early'],
-      ['no-write-back', 'inversion'],
-      ['stale-eternal', 'stale-eternal'],
-      ['timestamp-not-above', 'uniform'],
-    ];
-    for (const [mutant, strategy] of cases) {
+    for (const [mutant, strategy] of MUTANT_ADVERSARIES) {
       for (let seed = SEED; seed < SEED + 60; seed++) {
         const variant = seed % 3 ? 'atomic' : 'regular';
         const r = await runSimulation({ seed, variant, schedule: seed % 2 ? 'fast' : 'classic', mutant, strategy, checkSpace: false });
