@@ -121,6 +121,16 @@ export function num(v: string | undefined): number {
   return v === undefined || v === '' ? NaN : Number(v);
 }
 
+/** The Vega-Lite schema every chart spec names. */
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** Operations in the order every chart shows them. */
+const OPS = ['write', 'read', 'remove'];
+/** Orders operation names as {@link OPS}. */
+export const byOp = (a: string, b: string): number => OPS.indexOf(a) - OPS.indexOf(b);
+/** The operations of some keys, each once, in chart order. */
+export const opsOf = (keys: readonly { op: string }[]): string[] => unique(keys.map((k) => k.op)).sort(byOp);
+
 export function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }

@@ -8,9 +8,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { cellId, seriesLabel, type CellKey } from '../config/cell.js';
 import { cellKeyOf, type CsvRow, type ReportData } from '../record/read.js';
 import { histogramBins, percentile, totalCount } from '../analyze/stats.js';
-import { axisWidth, bottomLegend, CONFIG, keyDatum, num, panelWidth, scheme, slug, unique, type ChartSpec } from './chart-kit.js';
+import { axisWidth, bottomLegend, CONFIG, keyDatum, num, opsOf, panelWidth, SCHEMA, scheme, slug, unique, type ChartSpec } from './chart-kit.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** Each row with its cell key. */
 function keyed(rows: readonly CsvRow[], file: string): { row: CsvRow; key: CellKey }[] {
@@ -33,8 +32,6 @@ export function plotPercentiles(n: number): number[] {
   return out;
 }
 
-const OPS = ['write', 'read', 'remove'];
-const opsOf = (keys: readonly { op: string }[]) => unique(keys.map((k) => k.op)).sort((a, b) => OPS.indexOf(a) - OPS.indexOf(b));
 
 /** The points of one cell's curve: latency.csv's percentiles, and the histogram's in between. */
 function curvePoints(data: ReportData, row: CsvRow, key: CellKey, series: string): Record<string, unknown>[] {

@@ -7,11 +7,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { seriesLabel, type CellKey } from '../config/cell.js';
 import { cellKeyOf, type CsvRow, type ReportData } from '../record/read.js';
-import { axisWidth, bottomLegend, CONFIG, keyDatum, num, panelWidth, replicaSlots, scheme, sizeLabel, unique, type ChartSpec } from './chart-kit.js';
+import { axisWidth, bottomLegend, byOp, CONFIG, keyDatum, num, opsOf, panelWidth, replicaSlots, SCHEMA, scheme, sizeLabel, unique, type ChartSpec } from './chart-kit.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
-const OPS = ['write', 'read', 'remove'];
-const byOp = (a: string, b: string) => OPS.indexOf(a) - OPS.indexOf(b);
 const opHeader = { labelExpr: "'operation: ' + datum.value" };
 
 /** requests.csv's request kinds: column and name. */
@@ -42,7 +39,7 @@ export function requestsChart(data: ReportData): ChartSpec | null {
   if (!values.length) return null;
   const labels = unique(values.map((v) => v.series));
   const replicas = unique(values.map((v) => v.replica));
-  const ops = unique(keys.map((k) => k.op)).sort(byOp);
+  const ops = opsOf(keys);
   const spec = {
     $schema: SCHEMA,
     config: CONFIG,

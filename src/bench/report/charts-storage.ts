@@ -7,9 +7,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { seriesLabel } from '../config/cell.js';
 import { cellFromRow, type ReportData } from '../record/read.js';
-import { axisWidth, bottomLegend, CONFIG, keyDatum, num, panelWidth, replicaSlots, scheme, unique, type ChartSpec } from './chart-kit.js';
+import { axisWidth, bottomLegend, CONFIG, keyDatum, num, panelWidth, replicaSlots, SCHEMA, scheme, unique, type ChartSpec } from './chart-kit.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** What each row of the storage chart shows, and its column of overhead.csv. */
 export const STORAGE_MEASURES = [
