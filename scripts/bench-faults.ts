@@ -6,18 +6,24 @@
 //   2. run the `faults` suite (benchmarks/faults.ts: regular and atomic, fast schedule, one client,
 //      writes and reads) with `--fault` scenarios: every cell healthy, then with each replica in turn
 //      blackholed (accepts, never answers) and delayed 10x (each answer held (10 - 1) x the
-//      replica's probed call latency);
-//   3. probe again, and average the two probes;
+//      replica's probed call latency); in turn with each cell's operations (after each, before the next), under its fault and
+//      through the same proxies, measure its floor: ideal operations (src/bench/run/ideal-op.ts) —
+//      the register's rounds issued to every replica at once, each ending at the q-th answer,
+//      nothing else done;
+//   3. probe again, and average the two probes (the call latencies beside the floor);
 //   4. write reports/faults/: faults.csv (each register cell's p50 and p99 next to the floor of its
-//      case and to the healthy cell measured in the same run), probe.csv, README.md (the summary and
-//      the wait-freedom target: one replica of three blackholed, p50 within 10% of its floor) and
-//      run/ (the bench's own report directory: latency.csv, histograms, report.html ...).
+//      case and to the healthy cell measured in the same run), floor.csv (every ideal operation),
+//      probe.csv, README.md (the summary and the wait-freedom target: one replica of three
+//      blackholed, p50 within 10% of its floor) and run/ (the bench's own report directory:
+//      latency.csv, histograms, report.html ...).
 //
 //   npm run bench:faults [-- --ops N] [--samples N] [--factor X] [--out DIR] [--force]
 //
-// The floor of a case (src/bench/analyze/fault-floor.ts): the sum over the operation's rounds of the
-// probed latency of the q-th fastest replica still answering. It is what a register that never waits
-// for a replica it does not need would take; wait-freedom says a silent replica costs nothing more.
+// The floor of a case (src/bench/analyze/fault-floor.ts): the p50 of its ideal operations, i.e. the
+// operation's rounds with each round's latency that of the q-th fastest replica still answering. It
+// is what a register that never waits for a replica it does not need would take; wait-freedom says a
+// silent replica costs nothing more. The sum of the sequential probe's call latencies is written
+// beside it (call_floor_ms).
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +40,7 @@ type FaultCase = import('../src/bench/analyze/fault-floor.js').FaultCase;
 type FaultFloorRow = import('../src/bench/analyze/fault-floor.js').FaultFloorRow;
 type FaultScenario = import('../src/bench/config/fault.js').FaultScenario;
 type Fault = import('../src/net/fault-proxy.js').Fault;
+type IdealRow = import('../src/bench/run/ideal-op.js').IdealRow;
 
 const root = path.resolve(import.meta.dirname, '..');
 const VALUE_BYTES = 1024;
@@ -64,7 +71,7 @@ if (args.help) {
     [
       'npm run bench:faults [-- --ops N] [--samples N] [--factor X] [--out DIR] [--force]',
       '',
-      '  --ops N      measured operations per cell and repetition (default: the faults suite, 100 x 3 repetitions)',
+      '  --ops N      measured operations per cell and repetition (default: the faults suite, 100 x 9 repetitions)',
       '  --samples N  probe calls per call type and replica, before and after the run (default 40)',
       '  --factor X   slow-down of the delayed replica: its answers held (X - 1) x its call latency (default 10)',
       '  --out DIR    report directory (default reports/faults)',
@@ -100,6 +107,7 @@ const { faultKey } = await import('../src/bench/config/fault.js');
 const { CELL_KEY_COLUMNS } = await import('../src/bench/config/cell.js');
 const { makeRunId } = await import('../src/bench/run/plan.js');
 const { probeConfiguration, PROBE_COLUMNS } = await import('../src/bench/run/probe.js');
+const { idealCellProbe, IDEAL_COLUMNS } = await import('../src/bench/run/ideal-op.js');
 const { runBench } = await import('../src/bench/pipeline.js');
 const { createProgress, progressMode } = await import('../src/bench/run/progress.js');
 const { parseCsv } = await import('../src/bench/record/read.js');
@@ -180,6 +188,10 @@ try {
   log(`cases: ${cases.map((c) => c.label).join('; ')}`);
 
   const suite = await loadSuite(path.join(root, 'benchmarks', 'faults.ts'));
+  // the floor of each cell, measured in turn with it under the same fault: beside each of its
+  // operations (right before or right after, a seeded coin deciding), an ideal one of the same kind
+  const idealRows: IdealRow[] = [];
+  const cellProbe = idealCellProbe({ runId, seed: suite.seed, onRow: (r) => idealRows.push(r), log: (line) => log(`floor: ${line}`) });
   const progress = createProgress({ mode: progressMode(true) });
   const outcome = await runBench({
     suite,
@@ -192,6 +204,7 @@ try {
     progress,
     signal: ac.signal,
     faults: scenarios,
+    cellProbe,
     options: { script: 'bench:faults', samples, factor, ...(ops !== undefined ? { ops } : {}) },
   });
   progress.stop();
@@ -202,10 +215,13 @@ try {
 
   const after = await probe('after');
   const calls = ff.averageCalls([before.calls, after.calls]);
+  // the floors are made from floor.csv as written, so the figures beside them are the file's
+  await writeFile(path.join(out, 'floor.csv'), stringify(idealRows, { header: true, columns: [...IDEAL_COLUMNS] }));
+  const ideal = ff.idealFloors(parseCsv(await readFile(path.join(out, 'floor.csv'), 'utf8'), 'floor.csv') as unknown as { ms: string; rounds_ms: string }[]);
 
   const latency = parseCsv(await readFile(path.join(runDir, 'latency.csv'), 'utf8'), 'latency.csv');
   const keyColumns = ['run_id', 'suite', ...CELL_KEY_COLUMNS];
-  const rows = ff.faultFloorRows(latency, cases, calls, q, keyColumns);
+  const rows = ff.faultFloorRows(latency, cases, calls, q, keyColumns, ideal);
   const missing = cases.filter((c) => !rows.some((r) => r.fault === c.fault));
   if (missing.length) throw new Error(`no register cell measured under ${missing.map((c) => c.label).join(', ')} (see ${runDir})`);
 

@@ -1,11 +1,22 @@
 /**
- * The latency floor of a register operation on real replicas, from their probed call latencies:
- * the sum, over the rounds of the operation's common case (SPEC §3-§4), of the call latency of the
- * replica whose answer completes the round — the q-th fastest of the replicas still answering. A
- * silent replica (blackholed) never answers and is left out; a delayed one answers `addMs` later.
- * With one replica of three blackholed, a wait-free register's p50 stays near this floor
+ * The latency floor of a register operation on real replicas, two ways:
+ *
+ * - measured (`floor_ms`): the p50 of *ideal operations* (src/bench/run/ideal-op.ts) — the
+ *   operation's rounds issued to every replica at once, each round ending at the q-th answer of the
+ *   replicas still answering, nothing else done — taken under the same fault, through the same
+ *   proxies, on the same machine as the cell (`idealFloors`);
+ * - summed from the sequential probe (`call_floor_ms`, `operationFloor`): the sum, over the rounds
+ *   of the operation's common case (SPEC §3-§4), of the probed call latency of the replica whose
+ *   answer completes the round — the q-th fastest of the replicas still answering. A silent replica
+ *   (blackholed) never answers and is left out; a delayed one answers `addMs` later. Calls probed
+ *   one at a time, on the probe's own keys: it leaves out what parallel calls cost on the client
+ *   and the replicas, and lists more keys than a register's prefix holds.
+ *
+ * With one replica of three blackholed, a wait-free register's p50 stays near the measured floor
  * (`npm run bench:faults`, reports/faults/).
  */
+import { CELL_KEY_COLUMNS } from '../config/cell.js';
+import { percentile } from '../run/probe.js';
 import { commonCaseRoundsOf, kthSmallest } from '../../simulate/floor.js';
 import type { Schedule, Variant } from '../../simulate/register.js';
 
@@ -141,12 +152,56 @@ export const FAULT_FLOOR_COLUMNS = [
   'p50_ms',
   'p99_ms',
   'floor_ms',
+  'floor_samples',
   'rounds',
   'p50_over_floor',
   'p50_over_healthy',
   'p99_over_healthy',
   'floor_detail',
+  'call_floor_ms',
+  'p50_over_call_floor',
+  'call_floor_detail',
 ] as const;
+
+/** A measured floor: the p50 of the ideal operations of one case, variant, schedule and operation. */
+export interface IdealFloor {
+  floorMs: number;
+  samples: number;
+  /** Each round's p50, ms. */
+  roundsP50Ms: number[];
+}
+
+/** An ideal operation as floor.csv holds it (read back: every field a string): its cell key, `ms`, `rounds_ms`. */
+export interface IdealSampleRow {
+  readonly ms: number | string;
+  readonly rounds_ms: string;
+}
+
+/** The key of a measured floor: the cell key's fields (`CELL_KEY_COLUMNS`, op included), as strings. */
+export const idealKey = (row: object) => CELL_KEY_COLUMNS.map((k) => String((row as Record<string, unknown>)[k] ?? '')).join('\u0000');
+
+/**
+ * Measured floors from ideal operations (floor.csv rows): the p50 of each cell key's ideal
+ * operations, its repetitions pooled as latency.csv pools the cell's.
+ */
+export function idealFloors(rows: readonly IdealSampleRow[]): Map<string, IdealFloor> {
+  const groups = new Map<string, IdealSampleRow[]>();
+  for (const r of rows) {
+    const k = idealKey(r);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(r);
+  }
+  const out = new Map<string, IdealFloor>();
+  for (const [k, g] of groups) {
+    const ms = g.map((r) => Number(r.ms)).sort((a, b) => a - b);
+    const rounds = g.map((r) => String(r.rounds_ms).split(';').map(Number));
+    const nRounds = Math.max(...rounds.map((x) => x.length));
+    const roundsP50Ms = Array.from({ length: nRounds }, (_, j) => percentile(rounds.map((x) => x[j] ?? 0).sort((a, b) => a - b), 50));
+    out.set(k, { floorMs: percentile(ms, 50), samples: g.length, roundsP50Ms });
+  }
+  return out;
+}
 
 /** One row of faults.csv: a cell key (from latency.csv), its case, its figures and its floor. */
 export type FaultFloorRow = Record<string, string | number>;
@@ -156,12 +211,20 @@ const ms3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * Rows of faults.csv: each register row of latency.csv whose fault is one of `cases`, with the
- * floor of its case (from `calls` and quorum `q`), its p50 over that floor, and its p50 and p99
- * over those of the healthy cell with the same key (measured in the same run; empty on healthy
- * rows). `keyColumns` are
- * the cell key's columns, copied as they are.
+ * floor of its case — measured (`ideal`, from `idealFloors`) when given, and summed from the
+ * sequential probe's `calls` with quorum `q` (`call_floor_ms`) — its p50 over each, and its p50
+ * and p99 over those of the healthy cell with the same key (measured in the same run; empty on
+ * healthy rows). `keyColumns` are the cell key's columns, copied as they are. With `ideal`, a cell
+ * whose case has no measured floor is an Error naming it.
  */
-export function faultFloorRows(latency: readonly LatencyCsvRow[], cases: readonly FaultCase[], calls: readonly ReplicaCalls[], q: number, keyColumns: readonly string[]): FaultFloorRow[] {
+export function faultFloorRows(
+  latency: readonly LatencyCsvRow[],
+  cases: readonly FaultCase[],
+  calls: readonly ReplicaCalls[],
+  q: number,
+  keyColumns: readonly string[],
+  ideal?: ReadonlyMap<string, IdealFloor>,
+): FaultFloorRow[] {
   const byFault = new Map(cases.map((c) => [c.fault, c]));
   const sameCell = (a: LatencyCsvRow, b: LatencyCsvRow) => keyColumns.every((k) => k === 'fault' || a[k] === b[k]);
   const out: FaultFloorRow[] = [];
@@ -170,7 +233,11 @@ export function faultFloorRows(latency: readonly LatencyCsvRow[], cases: readonl
     if (row.op !== 'read' && row.op !== 'write') continue;
     const c = byFault.get(row.fault ?? '');
     if (!c) continue;
-    const floor = operationFloor(row.op, row.variant, (row.schedule ?? 'fast') as Schedule, calls, q, c.conditions);
+    const schedule = (row.schedule ?? 'fast') as Schedule;
+    const callFloor = operationFloor(row.op, row.variant, schedule, calls, q, c.conditions);
+    const measured = ideal?.get(idealKey(row));
+    if (ideal && !measured) throw new Error(`no ideal operations measured for ${row.variant}/${schedule} ${row.op} under ${c.label}: no floor for its cell (see floor.csv and the log)`);
+    const floorMs = measured ? measured.floorMs : callFloor.floorMs;
     // a healthy row has no ratio to itself
     const healthy = row.fault ? latency.find((h) => (h.fault ?? '') === '' && sameCell(h, row)) : undefined;
     const p50 = Number(row.p50_ms);
@@ -184,12 +251,18 @@ export function faultFloorRows(latency: readonly LatencyCsvRow[], cases: readonl
       errors: Number(row.errors),
       p50_ms: row.p50_ms ?? '',
       p99_ms: row.p99_ms ?? '',
-      floor_ms: Number.isFinite(floor.floorMs) ? ms3(floor.floorMs) : '',
-      rounds: floor.rounds,
-      p50_over_floor: ratio(p50, floor.floorMs),
+      floor_ms: Number.isFinite(floorMs) ? ms3(floorMs) : '',
+      floor_samples: measured ? measured.samples : '',
+      rounds: callFloor.rounds,
+      p50_over_floor: ratio(p50, floorMs),
       p50_over_healthy: healthy ? ratio(p50, Number(healthy.p50_ms)) : '',
       p99_over_healthy: healthy ? ratio(p99, Number(healthy.p99_ms)) : '',
-      floor_detail: floor.detail,
+      floor_detail: measured
+        ? `p50 of ${measured.samples} ideal ${row.op}s (round p50s: ${measured.roundsP50Ms.map((x) => x.toFixed(2)).join(' + ')} ms)`
+        : callFloor.detail,
+      call_floor_ms: Number.isFinite(callFloor.floorMs) ? ms3(callFloor.floorMs) : '',
+      p50_over_call_floor: ratio(p50, callFloor.floorMs),
+      call_floor_detail: callFloor.detail,
     });
     out.push(r);
   }

@@ -8,7 +8,7 @@ import type { Cell } from '../config/cell.js';
 import type { BenchRegisterStore, CreateRobustStore } from './register.js';
 import { CountingStore, RequestCounter, type RequestEntry } from './counting.js';
 import { withTimeout } from '../../util/abort.js';
-import { runCell, type BenchClient, type CellOutcome, type HistoryEvent } from './runner.js';
+import { runCell, type BenchClient, type CellOutcome, type HistoryEvent, type OpNeighbour } from './runner.js';
 import { ScopedStore } from '../config/stores.js';
 import type { BenchSchedule, BenchVariant, Workload } from '../config/workload.js';
 
@@ -89,6 +89,8 @@ export interface PreparedPart {
     epochMs: number;
     onOp?: () => void;
     afterRun?: () => Promise<void>;
+    /** Awaited around each operation, in a closed loop (see `CellOptions.around`). */
+    around?: OpNeighbour;
     /** Holds the measured phase back until open (see `CellOptions.measureGate`). */
     measureGate?: { readonly open: boolean };
   }): Promise<CellPartResult>;
@@ -145,6 +147,7 @@ export function preparePart(task: CellPartTask, replicas: readonly Store[], crea
             ? (e: HistoryEvent) => history.push(JSON.stringify({ ...e, register: regPrefix + e.register, cell_id: cellId, cell: task.cell }))
             : undefined,
           onOp: o.onOp,
+          ...(o.around ? { around: o.around } : {}),
           measureGate: o.measureGate,
         });
         await o.afterRun?.();

@@ -13,7 +13,7 @@ import { mergeOutcomes, planParts } from './distribute.js';
 import { summarize } from './histogram.js';
 import type { CellMeasurement, MeasurementSink, SecondMeasurement, SeriesMeasurement, StorageMeasurement } from './measurement.js';
 import type { CellFaultRun } from './faults.js';
-import { cellOf, type PlannedCell } from './plan.js';
+import { cellOf, type CellProbe, type PlannedCell } from './plan.js';
 import type { Progress } from './progress.js';
 import type { CreateRobustStore } from './register.js';
 import { parsePerSecondKey, type CellOutcome } from './runner.js';
@@ -37,6 +37,8 @@ export interface CellRunContext {
   /** Numbers the cells' key namespaces (`cell0001`, ...), the same on every shard. */
   cellCounter: { n: number };
   sink: MeasurementSink;
+  /** Measures beside each register cell run in this process (`RunOptions.cellProbe`). */
+  cellProbe?: CellProbe;
 }
 
 /** Where the parts of a cell run (none given: all clients in this process). */
@@ -163,16 +165,23 @@ async function runParts(ctx: CellRunContext, job: CellJob, sampler: PeakSampler,
     } else if (tasks.length) {
       const part = preparePart(tasks[0]!.task, job.opened.replicas, createRobustStore);
       const fault = job.fault;
+      // a cell probe measures in turn with the cell's operations, under the same fault
+      const probe =
+        ctx.cellProbe && job.planned.variant !== 'raw' && !ctx.signal?.aborted
+          ? ctx.cellProbe.start({ cell: job.cell, cellNs: job.ns, replicas: job.replicas, t: job.opened.t ?? Math.floor((job.opened.replicas.length - 1) / 2), ...(ctx.signal ? { signal: ctx.signal } : {}) })
+          : undefined;
       const afterRun = async () => {
         // the measured phase is over: heal before the quiescence, the storage listing and the key removal
         await fault?.heal();
+        await probe?.afterHeal();
         if (!ctx.signal?.aborted && job.measure) await sampler.sample();
       };
       try {
         await fault?.start();
-        results = [await part.run({ signal: ctx.signal, epochMs: ctx.epochMs, onOp: () => ctx.progress.tick(), afterRun, measureGate: fault?.gate })];
+        results = [await part.run({ signal: ctx.signal, epochMs: ctx.epochMs, onOp: () => ctx.progress.tick(), afterRun, measureGate: fault?.gate, ...(probe ? { around: probe } : {}) })];
       } finally {
         await fault?.heal();
+        await probe?.afterHeal();
       }
     }
     if (!ctx.signal?.aborted && job.measure) await sampler.sample();

@@ -93,6 +93,7 @@ export async function runPlan(o: RunOptions, plan: RunPlan, sink: MeasurementSin
     seed: plan.seed,
     cellCounter: { n: 0 },
     sink,
+    ...(o.cellProbe ? { cellProbe: o.cellProbe } : {}),
   };
   out.historyEpochMs = performance.timeOrigin + ctx.epochMs;
   let procs: Processes | undefined;

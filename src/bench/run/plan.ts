@@ -12,6 +12,7 @@ import type { Suite } from '../config/suite.js';
 import type { ConfigurationHandle } from '../config/types.js';
 import { clientCounts, loadOf, valueCells, type BenchSchedule, type BenchVariant, type Workload } from '../config/workload.js';
 import type { Progress } from './progress.js';
+import type { Store } from '../../store.js';
 import { shardRange } from './distribute.js';
 import type { ShardSpec } from './shard.js';
 
@@ -47,6 +48,44 @@ export interface RunOptions {
    * scenario (docs/benchmarks.md, "Faults").
    */
   faults?: FaultScenario[];
+  /**
+   * Measures beside each register cell that runs in this process, in turn with its operations and
+   * under its fault (`npm run bench:faults`: the ideal operations of the cell's floor,
+   * src/bench/run/ideal-op.ts). Not called for cells spread over worker processes.
+   */
+  cellProbe?: CellProbe;
+}
+
+/** What a {@link CellProbe} is given: the cell's key, and the replicas its clients use. */
+export interface CellProbeContext {
+  cell: Cell;
+  /** The cell's key namespace under the run prefix (`cell0001/`); a probe writes elsewhere. */
+  cellNs: string;
+  /** The configuration's opened replicas, run-prefixed (through the fault proxies when faulted). */
+  replicas: readonly Store[];
+  /** The replicas' fault tolerance t. */
+  t: number;
+  signal?: AbortSignal;
+}
+
+/** A measurement taken beside each cell, in turn with the cell's own operations. */
+export interface CellProbe {
+  /** Called before the cell's first operation; undefined: nothing to measure beside this cell. */
+  start(ctx: CellProbeContext): CellProbeRun | undefined;
+}
+
+/** A {@link CellProbe} on one run of one cell. */
+export interface CellProbeRun {
+  /**
+   * Around each operation of the cell (warm-up ones too, `measured` false), in a closed loop only:
+   * `beforeOp` right before the client issues it, `afterOp` right after it returned and before the
+   * client issues the next; `register` is the one it uses. The probe takes its own measurement in
+   * one of the two, so the two alternate and whatever drifts on the machine hits both alike.
+   */
+  beforeOp(op: string, measured: boolean, register: string): Promise<void>;
+  afterOp(op: string, measured: boolean, register: string): Promise<void>;
+  /** Once the fault is healed (before the cell's quiescence and storage listing): settle and remove what it wrote. */
+  afterHeal(): Promise<void>;
 }
 
 /** One cell of the plan, before it is given a configuration and a worker count. */

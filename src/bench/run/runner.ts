@@ -49,6 +49,12 @@ export interface CellOptions {
   epochMs?: number;
   /** Called after each measured operation. */
   onOp?: () => void;
+  /**
+   * Awaited right before and right after each operation (warm-up ones too), in a closed loop only:
+   * a measurement taken in turn with the cell's (`CellProbeRun`). Neither is part of the
+   * operation's latency.
+   */
+  around?: OpNeighbour;
   /** Names registers; default `registerName`. */
   registerName?: (i: number) => string;
   /**
@@ -63,6 +69,12 @@ export interface CellOptions {
    * the warm-up operations are done starts the measured phase.
    */
   measureGate?: { readonly open: boolean };
+}
+
+/** What runs right before and right after each operation of a closed loop (`CellOptions.around`). */
+export interface OpNeighbour {
+  beforeOp(op: string, measured: boolean, register: string): Promise<void>;
+  afterOp(op: string, measured: boolean, register: string): Promise<void>;
 }
 
 /** Key of one measured series of a cell: op and value size (bucket). */
@@ -256,7 +268,10 @@ class CellLoop {
       const id = `${client.id}:${seq++}`;
       const value = op === 'write' ? makeValue(size, id, rnd) : undefined;
       const p: PendingOp = { op, register, size, bucket, id, value, measured: slot.measured, intended: slot.intended };
+      const around = this.openRate ? undefined : this.o.around;
+      if (around && !this.o.signal?.aborted) await around.beforeOp(op, slot.measured, register);
       if (await this.perform(client, p)) return;
+      if (around && !this.o.signal?.aborted) await around.afterOp(op, slot.measured, register);
     }
   }
 
