@@ -230,7 +230,7 @@ try {
   const summary = summarize(rows, cases, before.calls, after.calls, calls, outcome.failures, suite.repeat);
   await writeFile(path.join(out, 'README.md'), summary);
   process.stdout.write(summary);
-  process.stdout.write(`\nwrote ${path.relative(process.cwd(), out) || out}/{README.md,faults.csv,probe.csv,run/}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), out) || out}/{README.md,faults.csv,floor.csv,probe.csv,run/}\n`);
 } catch (e) {
   log(describeCause(e));
   exitCode = ac.signal.aborted ? 130 : 1;
@@ -251,12 +251,15 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
     `every replica behind a fault proxy. Each register cell measured healthy and under each fault, one after the`,
     `other in this one run; the fault in force from the cell's first operation (\`at=0s\`) and healed before its`,
     `cleanup. Each cell ran in ${repeats} repetitions, every case in turn in each (\`--interleave\`), so drift hits all alike.`,
+    `Beside each operation of a cell (right before or right after it, a seeded coin deciding), one *ideal* operation of the`,
+    `same kind on the same register name, under the same fault and through the same proxies: the floor (below). Cells'`,
+    `ops/s in run/ count the time of those ideal operations too: they are not throughput figures.`,
     `Node ${process.version}, ${os.cpus().length} cores, load average ${loadBefore[0]!.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end (other work shares`,
     `the machine): compare the ratios, not the milliseconds, with other machines.`,
     '',
   );
-  lines.push('## Replica call latency (probe p50, ms, 1 KiB, through the proxy)', '');
-  lines.push('| replica | put before / after | get before / after | list before / after | floor uses (mean) |', '| --- | --- | --- | --- | --- |');
+  lines.push('## Replica call latency (probe p50, ms, 1 KiB, through the proxy, one call at a time)', '');
+  lines.push('| replica | put before / after | get before / after | list before / after | call floor uses (mean) |', '| --- | --- | --- | --- | --- |');
   for (const c of avg) {
     const pb = b.find((x) => x.replica === c.replica)!;
     const pa = a.find((x) => x.replica === c.replica)!;
@@ -272,19 +275,22 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
       return (['put', 'get', 'list'] as const).map((c) => Math.max(pb.ms[c], pa.ms[c]) / Math.max(1e-9, Math.min(pb.ms[c], pa.ms[c])));
     }),
   );
-  if (drift > 1.5)
-    lines.push(
-      `**The probes before and after the run differ by up to ${drift.toFixed(1)}x** for one call: the machine's load moved while it ran, and`,
-      `the floors below (made of their mean) are uncertain by as much. The ratios to the healthy cell of the same key, measured`,
-      `next to it in each repetition, are the figures this run supports; rerun on an idle machine for the floor ratios.`,
-      '',
-    );
+  lines.push(
+    `The probes before and after the run differ by up to ${drift.toFixed(1)}x for one call. Their sum over an operation's rounds`,
+    `(\`call_floor_ms\` in faults.csv) is not the floor: calls probed one at a time, on the probe's own keys (a list over ${samples} keys`,
+    `where a register's prefix holds one or two), leave out what the register's calls in parallel cost the client and the`,
+    `replicas sharing this machine's cores, and it is taken minutes away from the cells.`,
+    '',
+  );
   lines.push('## Latency per operation and case', '');
   lines.push(
-    'The floor of a case: the sum, over the operation\'s rounds (SPEC §3-§4, fast schedule: write = list + put, read = list ‖ get;',
-    'atomic read as regular on the fast path), of the probed latency of the q-th fastest replica still answering (a blackholed',
-    'replica never answers; a delayed one answers its delay later). `p50/floor` near 1: the operation waits for nothing it',
-    'does not need. `/healthy`: over the healthy cell of the same key in this run.',
+    'The floor of a cell: the p50 of its ideal operations (src/bench/run/ideal-op.ts, every one in floor.csv). An ideal operation',
+    'issues the calls of the operation\'s rounds (SPEC §3-§4, fast schedule: write = list, then the temporary and eternal puts',
+    'together; read = list ‖ get; the atomic read as the regular one on the fast path) to every replica at once, ends each round',
+    'at the q-th answer of the replicas still answering (a blackholed replica never answers; a delayed one answers its delay',
+    'later), and does nothing else: its latency is the rounds × the call latency of the q-th fastest replica, measured beside the',
+    'cell. `p50/floor` near 1: the register waits for nothing it does not need. `/healthy`: over the healthy cell of the same',
+    'key in this run.',
     '',
   );
   lines.push('| variant | op | case | ops | errors | p50 ms | p99 ms | floor ms | p50/floor | p50/healthy | p99/healthy |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -303,7 +309,7 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
   };
   lines.push(
     `${met.length} of ${checked.length} blackhole cells meet it. In this run: healthy cells at ${range(rows.filter((r) => r.case === 'healthy'), 'p50_over_floor')} their floor`,
-    `(what the register's calls cost beyond the probed ones on this machine: parallel calls, CPU, load), blackhole cells at`,
+    `(what the register and the harness cost beyond its rounds' calls), blackhole cells at`,
     `${range(checked, 'p50_over_floor')} their floor and ${range(checked, 'p50_over_healthy')} the healthy cell of the same key, delayed cells at`,
     `${range(rows.filter((r) => r.case === 'delay'), 'p50_over_healthy')} the healthy cell.`,
     '',
@@ -315,7 +321,8 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
     '',
     '## Files',
     '',
-    '- `faults.csv`: one row per register cell and operation, the full cell key (its `fault` field names the fault, empty when healthy), then `case`, `faulty_replica`, `count`, `errors`, `p50_ms`, `p99_ms`, `floor_ms`, `rounds`, `p50_over_floor`, `p50_over_healthy`, `p99_over_healthy`, `floor_detail` (which replica\'s latency makes each round).',
+    '- `faults.csv`: one row per register cell and operation, the full cell key (its `fault` field names the fault, empty when healthy), then `case`, `faulty_replica`, `count`, `errors`, `p50_ms`, `p99_ms`, `floor_ms` (the p50 of the cell\'s ideal operations), `floor_samples`, `rounds`, `p50_over_floor`, `p50_over_healthy`, `p99_over_healthy`, `floor_detail` (the p50 of each round), `call_floor_ms`, `p50_over_call_floor`, `call_floor_detail` (the sequential probe\'s sum, and which replica\'s latency makes each round).',
+    '- `floor.csv`: every ideal operation beside a measured one: `run_id`, the cell key of the cell it is the floor of, `rep` (the repetition), `sample`, `ms`, `rounds_ms` (each round, `;`-separated).',
     '- `probe.csv`: the probes before and after the run (`run_id` ends in `-probe-before` / `-probe-after`), columns as `rkvs probe` writes them.',
     '- `run/`: the report directory of the bench run (latency.csv, requests.csv, overhead.csv, histograms; docs/report-format.md), with report.html and charts/ (left out of the repository: `npx rkvs report <dir>/run` renders them again).',
     '',

@@ -8,6 +8,8 @@ import {
   averageCalls,
   callsFromProbe,
   faultFloorRows,
+  idealFloors,
+  idealKey,
   meetsWaitFreeTarget,
   operationFloor,
   typicalCallMs,
@@ -129,5 +131,33 @@ describe('faultFloorRows', () => {
     expect(meetsWaitFreeTarget({ ...rows[2]!, p50_over_floor: 0.85 })).toBe(false);
     expect(meetsWaitFreeTarget(rows[0]!)).toBeUndefined();
     expect(meetsWaitFreeTarget(rows[3]!)).toBeUndefined();
+  });
+
+  // the measured floor: ideal operations as floor.csv holds them (strings, as read back)
+  const ideal = (fault: string, op: string, ms: number[]) =>
+    ms.map((m, i) => ({ ...key(fault, op), rep: '1', sample: String(i + 1), ms: String(m), rounds_ms: op === 'write' ? `${m / 4};${(3 * m) / 4}` : String(m) }));
+  const floorCsv = [...ideal('', 'write', [8, 9, 10, 30]), ...ideal('', 'read', [5, 6, 4]), ...ideal(BH, 'write', [16, 17, 18]), ...ideal(DL, 'write', [20, 24, 22])];
+
+  it('measured floors: the p50 (nearest rank) of each cell key\'s ideal operations, and of each round', () => {
+    const floors = idealFloors(floorCsv);
+    expect(floors.size).toBe(4);
+    expect(floors.get(idealKey(key('', 'write')))).toEqual({ floorMs: 9, samples: 4, roundsP50Ms: [2.25, 6.75] });
+    expect(floors.get(idealKey(key('', 'read')))).toEqual({ floorMs: 5, samples: 3, roundsP50Ms: [5] });
+    // the key is the whole cell key: another fault, another floor
+    expect(floors.get(idealKey(key(BH, 'write')))?.floorMs).toBe(17);
+    expect(floors.get(idealKey(key(BH, 'read')))).toBeUndefined();
+  });
+
+  it('with measured floors, floor_ms is the measured one and the sequential sum stays beside it', () => {
+    const measured = faultFloorRows(latency, cases, calls, 2, keyColumns, idealFloors(floorCsv));
+    expect(measured.map((r) => r.floor_ms)).toEqual([9, 5, 17, 22]);
+    expect(measured[0]).toMatchObject({ floor_samples: 4, p50_over_floor: 1.111, call_floor_ms: 9, p50_over_call_floor: 1.111, floor_detail: 'p50 of 4 ideal writes (round p50s: 2.25 + 6.75 ms)' });
+    expect(measured[2]).toMatchObject({ floor_ms: 17, p50_over_floor: 1.059, call_floor_ms: 17 });
+    expect(measured[3]).toMatchObject({ floor_ms: 22, p50_over_floor: 1.136, call_floor_ms: 17, p50_over_call_floor: 1.471 });
+    expect(measured[3]!.call_floor_detail).toBe(rows[3]!.floor_detail);
+    // a cell without measured floor is an error naming it, never a floor taken from elsewhere
+    expect(() => faultFloorRows(latency, cases, calls, 2, keyColumns, idealFloors(floorCsv.filter((r) => r.fault !== DL)))).toThrow(
+      /no ideal operations measured for regular\/fast write under a delayed: no floor for its cell/,
+    );
   });
 });

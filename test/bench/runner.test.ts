@@ -161,6 +161,34 @@ describe('runCell', () => {
 });
 
 describe('workload generators', () => {
+  it('around: awaited right before and after each operation of a closed loop (warm-up flagged), never in an open loop, outside its latency', async () => {
+    const seen: string[] = [];
+    const around = {
+      beforeOp: async (op: string, measured: boolean, register: string) => {
+        seen.push(`before ${op} ${register} ${measured}`);
+        await sleep(20);
+      },
+      afterOp: async (op: string, measured: boolean, register: string) => {
+        seen.push(`after ${op} ${register} ${measured}`);
+        await sleep(20);
+      },
+    };
+    const store = createMemoryStore();
+    const closed = await runCell({ clients: [rawClient('c0', store)], workload: wl({ ops: 6, warmupOps: 2, mix: { write: 1, read: 1 } }), valueBytes: 64, seed: 3, around });
+    expect(seen).toHaveLength(2 * 8);
+    for (let i = 0; i < 8; i++) {
+      const [b, a] = [seen[2 * i]!, seen[2 * i + 1]!];
+      expect(b.replace('before', 'after')).toBe(a); // the same operation, register and phase
+      expect(b.endsWith(i < 2 ? ' false' : ' true'), b).toBe(true);
+      expect(b).toMatch(/^before (write|read) r\d{6} /);
+    }
+    // the 40 ms around each operation is not in its latency: counted, no operation could take less
+    for (const h of closed.ok.values()) expect(summarize(h).p50_ms).toBeLessThan(40);
+    seen.length = 0;
+    await runCell({ clients: [rawClient('c0', store)], workload: wl({ ops: 6, mode: { openRate: 200 } }), valueBytes: 64, seed: 3, around });
+    expect(seen).toEqual([]);
+  });
+
   it('values carry their id and round-trip through valueId', () => {
     const v = makeValue(100, 'c3:17', new Random(1));
     expect(v.byteLength).toBe(100);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callsFromProbe, averageCalls, operationFloor } from '../../src/bench/analyze/fault-floor.js';
+import { callsFromProbe, averageCalls, idealKey, operationFloor } from '../../src/bench/analyze/fault-floor.js';
 import { parseCsv } from '../../src/bench/record/read.js';
 
 const run = promisify(execFile);
@@ -59,7 +59,7 @@ describe('npm run bench:faults', () => {
     const out = path.join(tmp, 'faults');
     const r = await benchFaults(['--ops', '10', '--samples', '5', '--factor', '4', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['README.md', 'faults.csv', 'probe.csv', 'run']);
+    expect((await readdir(out)).sort()).toEqual(['README.md', 'faults.csv', 'floor.csv', 'probe.csv', 'run']);
     expect(existsSync(path.join(out, 'run', 'latency.csv'))).toBe(true);
 
     const rows = parseCsv(await readFile(path.join(out, 'faults.csv'), 'utf8'), 'faults.csv');
@@ -87,7 +87,20 @@ describe('npm run bench:faults', () => {
       if (x.case === 'delay') expect(x.fault).toMatch(new RegExp(`^replica=${x.faulty_replica},delay=\\d+ms,at=0s$`));
     }
 
-    // the floors are those of the probe written beside them (the two probes averaged)
+    // the floors are the p50s of floor.csv's ideal operations of the same cell key: one beside each
+    // measured operation of the cell
+    const floorCsv = parseCsv(await readFile(path.join(out, 'floor.csv'), 'utf8'), 'floor.csv');
+    for (const x of rows) {
+      const mine = floorCsv.filter((f) => idealKey(f) === idealKey(x));
+      const what = `${x.variant} ${x.op} ${x.fault}`;
+      expect(mine.length, what).toBe(Number(x.count));
+      expect(Number(x.floor_samples), what).toBe(mine.length);
+      const ms = mine.map((f) => Number(f.ms)).sort((a, b) => a - b);
+      expect(Number(x.floor_ms), what).toBeCloseTo(ms[Math.ceil(ms.length / 2) - 1]!, 3);
+      expect(x.floor_detail, what).toMatch(new RegExp(`^p50 of ${mine.length} ideal ${x.op}s \\(round p50s: [\\d.]+( \\+ [\\d.]+)? ms\\)$`));
+    }
+
+    // the call floors beside them are those of the probe written beside them (the two probes averaged)
     const probe = parseCsv(await readFile(path.join(out, 'probe.csv'), 'utf8'), 'probe.csv');
     const runs = [...new Set(probe.map((p) => p.run_id))];
     expect(runs).toHaveLength(2);
@@ -96,8 +109,8 @@ describe('npm run bench:faults', () => {
     for (const x of rows.filter((y) => y.case !== 'delay')) {
       const conditions = x.case === 'blackhole' ? [{ replica: x.faulty_replica!, silent: true }] : [];
       const floor = operationFloor(x.op as 'read' | 'write', x.variant as 'regular', 'fast', calls, 2, conditions);
-      expect(Number(x.floor_ms), `${x.variant} ${x.op} ${x.fault}`).toBeCloseTo(floor.floorMs, 2);
-      expect(x.floor_detail).toBe(floor.detail);
+      expect(Number(x.call_floor_ms), `${x.variant} ${x.op} ${x.fault}`).toBeCloseTo(floor.floorMs, 2);
+      expect(x.call_floor_detail).toBe(floor.detail);
     }
 
     // the summary names every case and the target, and says how it was made

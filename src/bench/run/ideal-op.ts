@@ -228,11 +228,18 @@ export class IdealRegister {
    * rest. Returns how many were aborted.
    */
   async settle(timeoutMs = 10_000): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(this.pending), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    const drained = async (ms: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(this.pending), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+    };
+    await drained(timeoutMs);
     const left = this.pending.size;
-    if (left) this.abort();
+    if (left) {
+      this.abort();
+      // an aborted call settles at once in every adapter; a bound all the same
+      await drained(1_000);
+    }
     return left;
   }
 
