@@ -74,8 +74,8 @@ describe('IdealRegister', () => {
 
   it('waits for the q-th answer of each round, never for a silent replica', async () => {
     const silent = faults({ seed: 1 });
-    const slow = [5, 10].map((ms, i) => compose(createMemoryStore({ name: `m${i}` }), latency({ delay: ms })));
-    const stores = [...slow, compose(createMemoryStore({ name: 'm2' }), silent)];
+    const slow = [5, 10].map((ms, i) => counted(compose(createMemoryStore({ name: `m${i}` }), latency({ delay: ms }))));
+    const stores = [...slow, counted(compose(createMemoryStore({ name: 'm2' }), silent))];
     silent.crash(); // every call of m2 hangs until aborted
     const ideal = new IdealRegister(stores, { q: 2, variant: 'regular', schedule: 'fast', valueBytes: 64 });
     const w = await ideal.write('r');
@@ -85,6 +85,11 @@ describe('IdealRegister', () => {
     expect(w.roundsMs.every((ms) => ms >= 9)).toBe(true);
     expect(r.ms).toBeGreaterThanOrEqual(9);
     expect(ideal.inflightCount).toBeGreaterThan(0);
+    // a second write collects the first one's temporary key where the register would: at each
+    // replica that acked the new temporary key, once the eternal put reached q — never at the silent one
+    await ideal.write('r');
+    for (let i = 0; i < 100 && stores[1]!.calls.remove < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stores.map((x) => x.calls.remove)).toEqual([1, 1, 0]);
     // calls that stay unanswered are aborted by settle()
     expect(await ideal.settle(50)).toBeGreaterThan(0);
     expect(ideal.inflightCount).toBe(0);

@@ -10,9 +10,11 @@
  * waiting for a replica it did not need (`npm run bench:faults`, reports/faults/).
  *
  * Like the register, calls an operation leaves behind keep running (a blackholed replica's hang
- * until `abort()`), and a write removes the temporary key its predecessor wrote on that register in
- * the background, unawaited — the register's garbage collection — so listings stay the register's
- * size (one or two keys) and the replicas carry the same calls.
+ * until `settle()` or `abort()`), and a write removes the temporary key its predecessor wrote on that
+ * register, at each replica once it acked the new one and the eternal put reached q, in the
+ * background, unawaited — the register's garbage collection, issued when the register issues it —
+ * so listings stay the register's size (one or two keys) and the replicas carry the same calls at
+ * the same moments. Only what the operation waits for differs: the q-th answer of each round.
  */
 import { setMaxListeners } from 'node:events';
 import { commonCaseRoundsOf } from '../../simulate/floor.js';
@@ -99,7 +101,7 @@ export class IdealRegister {
    * Issues `call` to every replica; resolves when `k` succeeded, rejects once `k` can no longer
    * succeed (naming the replicas' errors) or on abort. The calls not waited for keep running.
    */
-  private round(call: (s: Store, signal: AbortSignal) => Promise<unknown>, k: number): Promise<void> {
+  private round(call: (s: Store, signal: AbortSignal) => Promise<unknown>, k: number, onOk?: (i: number) => void): Promise<void> {
     const signal = this.signal();
     return new Promise<void>((resolve, reject) => {
       let ok = 0;
@@ -113,6 +115,7 @@ export class IdealRegister {
         const p = this.track(() => call(s, signal));
         p.then(
           () => {
+            onOk?.(i);
             if (++ok === k) {
               signal.removeEventListener('abort', onAbort);
               resolve();
@@ -140,6 +143,21 @@ export class IdealRegister {
     this.writes++;
     const { temp, eternal } = this.keys(r);
     const tk = `${temp}${pad(this.seq++)}`;
+    // the register's garbage collection, when the register does it: the previous temporary key is
+    // removed at a replica once that replica acked the new temporary key and the eternal put
+    // reached q (SPEC §3), in the background — the write never waits for it
+    const old = this.lastTemp.get(r);
+    this.lastTemp.set(r, tk);
+    const acked = new Set<number>();
+    const collected = new Set<number>();
+    let eternalOk = 0;
+    const collect = (i: number) => {
+      if (old === undefined || collected.has(i) || !acked.has(i) || eternalOk < this.opts.q) return;
+      collected.add(i);
+      const signal = this.signal();
+      const s = this.stores[i] as Store;
+      this.track(() => s.remove(old, { signal })).catch(() => undefined);
+    };
     const t0 = performance.now();
     const roundsMs: number[] = [];
     let puts = 0;
@@ -150,17 +168,24 @@ export class IdealRegister {
         round.ops.map((op) => {
           if (op === 'list') return this.round((s, signal) => s.list(temp, { signal }), k);
           if (op === 'put') {
-            const key = puts++ === 0 ? tk : eternal;
-            return this.round((s, signal) => s.put(key, this.value, { signal }), k);
+            const isTemp = puts++ === 0;
+            const key = isTemp ? tk : eternal;
+            const onOk = isTemp
+              ? (i: number) => {
+                  acked.add(i);
+                  collect(i);
+                }
+              : () => {
+                  if (++eternalOk === this.opts.q) for (let i = 0; i < this.stores.length; i++) collect(i);
+                };
+            return this.round((s, signal) => s.put(key, this.value, { signal }), k, onOk);
           }
           throw new Error(`ideal write: no call for ${op}`);
         }),
       );
       roundsMs.push(performance.now() - start);
     }
-    const ms = performance.now() - t0;
-    this.collect(r, tk);
-    return { op: 'write', ms, roundsMs };
+    return { op: 'write', ms: performance.now() - t0, roundsMs };
   }
 
   /**
@@ -190,15 +215,6 @@ export class IdealRegister {
       roundsMs.push(performance.now() - start);
     }
     return { op: 'read', ms: performance.now() - t0, roundsMs };
-  }
-
-  /** The register's background GC: the previous temporary key of `r` removed everywhere, unawaited. */
-  private collect(r: string, newest: string): void {
-    const old = this.lastTemp.get(r);
-    this.lastTemp.set(r, newest);
-    if (old === undefined) return;
-    const signal = this.signal();
-    for (const s of this.stores) this.track(() => s.remove(old, { signal })).catch(() => undefined);
   }
 
   /** Runs one call, kept in `pending` until it settles. */
