@@ -288,9 +288,10 @@ function summarize(rows: FaultFloorRow[], cases: FaultCase[], b: ReplicaCalls[],
     'issues the calls of the operation\'s rounds (SPEC §3-§4, fast schedule: write = list, then the temporary and eternal puts',
     'together; read = list ‖ get; the atomic read as the regular one on the fast path) to every replica at once, ends each round',
     'at the q-th answer of the replicas still answering (a blackholed replica never answers; a delayed one answers its delay',
-    'later), and does nothing else: its latency is the rounds × the call latency of the q-th fastest replica, measured beside the',
-    'cell. `p50/floor` near 1: the register waits for nothing it does not need. `/healthy`: over the healthy cell of the same',
-    'key in this run.',
+    'later), and does nothing else but the register\'s background removes of the previous temporary key, issued when the',
+    'register issues them: its latency is the rounds × the call latency of the q-th fastest replica, measured beside the cell.',
+    '`p50/floor` near 1: the register waits for nothing it does not need. `/healthy`: over the healthy cell of the same key in',
+    'this run.',
     '',
   );
   lines.push('| variant | op | case | ops | errors | p50 ms | p99 ms | floor ms | p50/floor | p50/healthy | p99/healthy |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
