@@ -82,28 +82,39 @@ describe('rkvs fault-proxy', () => {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const next = lineReader(child);
+    const lines = lineReader(child);
+    // every step bounded: a step that hangs fails naming itself and what the child printed
+    const step = <T,>(name: string, p: Promise<T>, ms = 15_000): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        p,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`step "${name}" did not finish within ${ms} ms; the proxy's stderr: ${JSON.stringify(stderr)}`)), ms);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    };
+    const next = (what: string) => step(`read the line ${what}`, lines());
     try {
-      const info = JSON.parse(await next()) as { listen: string; target: string; control: string; fault: string };
+      const info = JSON.parse(await next('that describes the proxy')) as { listen: string; target: string; control: string; fault: string };
       expect(info.target).toBe(`127.0.0.1:${echoPort}`);
       expect(info.fault).toBe('delay=10ms');
       const port = Number(info.listen.split(':')[1]);
-      expect(await echoThrough(port, 'through the proxy')).toBe('through the proxy');
+      expect(await step('echo through the delaying proxy', echoThrough(port, 'through the proxy'))).toBe('through the proxy');
 
-      const res = await fetch(`${info.control}/fault`, { method: 'PUT', body: 'refuse' });
+      const res = await step('PUT refuse on the control endpoint', fetch(`${info.control}/fault`, { method: 'PUT', body: 'refuse' }));
       expect(res.status).toBe(200);
-      await expect(echoThrough(port, 'x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await expect(step('connect to the refusing proxy', echoThrough(port, 'x'))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
       child.stdin.write('pass\n');
-      expect(await next()).toBe('fault: pass');
-      expect(await echoThrough(port, 'back')).toBe('back');
+      expect(await next('fault: pass')).toBe('fault: pass');
+      expect(await step('echo through the passing proxy', echoThrough(port, 'back'))).toBe('back');
       child.stdin.write('nonsense\n');
-      expect(await next()).toMatch(/rkvs: fault: unknown fault "nonsense"/);
+      expect(await next('naming the unknown fault')).toMatch(/rkvs: fault: unknown fault "nonsense"/);
       child.stdin.write('status\n');
-      expect(JSON.parse(await next())).toMatchObject({ fault: 'pass', accepted: 2 });
+      expect(JSON.parse(await next('of the status'))).toMatchObject({ fault: 'pass', accepted: 2 });
 
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await step('exit on SIGINT', exited)).toBe(0);
     } finally {
       child.kill('SIGKILL');
     }
