@@ -22,21 +22,18 @@ import { readFile } from 'node:fs/promises';
 import { compose } from '../../src/layers/compose.js';
 import { faults } from '../../src/layers/faults.js';
 import { latency } from '../../src/layers/latency.js';
-import type { CallOptions, Store } from '../../src/store.js';
+import { MetricsStore } from '../../src/layers/metrics.js';
+import type { Store } from '../../src/store.js';
 
-/** Counts each replica's calls by type. */
-function counted(inner: Store): Store & { calls: Record<string, number> } {
-  const calls: Record<string, number> = { put: 0, get: 0, list: 0, remove: 0 };
-  return {
-    name: `counted(${inner.name})`,
-    capabilities: inner.capabilities,
-    calls,
-    put: (k: string, v: Uint8Array, o?: CallOptions) => (calls.put!++, inner.put(k, v, o)),
-    get: (k: string, o?: CallOptions) => (calls.get!++, inner.get(k, o)),
-    list: (p: string, o?: CallOptions) => (calls.list!++, inner.list(p, o)),
-    remove: (k: string, o?: CallOptions) => (calls.remove!++, inner.remove(k, o)),
-    close: () => inner.close(),
-  };
+/** A replica that counts its calls by type (the metrics layer), read as `{ put, get, list, remove }`. */
+function counted(inner: Store): MetricsStore & { readonly calls: Record<'put' | 'get' | 'list' | 'remove', number> } {
+  const m = new MetricsStore(inner);
+  return Object.defineProperty(m, 'calls', {
+    get: () => {
+      const s = m.snapshot();
+      return { put: s.put.calls, get: s.get.calls, list: s.list.calls, remove: s.remove.calls };
+    },
+  }) as MetricsStore & { readonly calls: Record<'put' | 'get' | 'list' | 'remove', number> };
 }
 
 const settleAll = async (ideal: IdealRegister) => expect(await ideal.settle(5_000)).toBe(0);

@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTimeout } from '../../src/util/abort.js';
 
 const RKVS = fileURLToPath(new URL('../../bin/rkvs.js', import.meta.url));
 
@@ -83,16 +84,8 @@ describe('rkvs fault-proxy', () => {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const lines = lineReader(child);
-    // every step bounded: a step that hangs fails naming itself and what the child printed
-    const step = <T,>(name: string, p: Promise<T>, ms = 15_000): Promise<T> => {
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([
-        p,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`step "${name}" did not finish within ${ms} ms; the proxy's stderr: ${JSON.stringify(stderr)}`)), ms);
-        }),
-      ]).finally(() => clearTimeout(timer));
-    };
+    // every step bounded: a step that hangs fails naming itself (and what the child printed, below)
+    const step = <T,>(name: string, p: Promise<T>, ms = 15_000): Promise<T> => withTimeout(p, ms, `step "${name}"`);
     const next = (what: string) => step(`read the line ${what}`, lines());
     try {
       const info = JSON.parse(await next('that describes the proxy')) as { listen: string; target: string; control: string; fault: string };
@@ -115,6 +108,9 @@ describe('rkvs fault-proxy', () => {
 
       child.kill('SIGINT');
       expect(await step('exit on SIGINT', exited)).toBe(0);
+    } catch (e) {
+      if (stderr && e instanceof Error) e.message += `; the proxy's stderr: ${JSON.stringify(stderr)}`;
+      throw e;
     } finally {
       child.kill('SIGKILL');
     }

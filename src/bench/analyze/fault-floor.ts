@@ -15,7 +15,7 @@
  * With one replica of three blackholed, a wait-free register's p50 stays near the measured floor
  * (`npm run bench:faults`, reports/faults/).
  */
-import { CELL_KEY_COLUMNS } from '../config/cell.js';
+import { cellId, type CellKey } from '../config/cell.js';
 import { percentile } from '../run/probe.js';
 import { commonCaseRoundsOf, kthSmallest } from '../../simulate/floor.js';
 import type { Schedule, Variant } from '../../simulate/register.js';
@@ -177,8 +177,8 @@ export interface IdealSampleRow {
   readonly rounds_ms: string;
 }
 
-/** The key of a measured floor: the cell key's fields (`CELL_KEY_COLUMNS`, op included), as strings. */
-export const idealKey = (row: object) => CELL_KEY_COLUMNS.map((k) => String((row as Record<string, unknown>)[k] ?? '')).join('\u0000');
+/** The key of a measured floor: the identity of the cell key (op included) of a floor.csv or latency.csv row. */
+export const idealKey = (row: object) => cellId(row as CellKey);
 
 /**
  * Measured floors from ideal operations (floor.csv rows): the p50 of each cell key's ideal

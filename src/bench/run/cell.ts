@@ -168,7 +168,7 @@ async function runParts(ctx: CellRunContext, job: CellJob, sampler: PeakSampler,
       // a cell probe measures in turn with the cell's operations, under the same fault
       const probe =
         ctx.cellProbe && job.planned.variant !== 'raw' && !ctx.signal?.aborted
-          ? ctx.cellProbe.start({ cell: job.cell, cellNs: job.ns, replicas: job.replicas, t: job.opened.t ?? Math.floor((job.opened.replicas.length - 1) / 2), ...(ctx.signal ? { signal: ctx.signal } : {}) })
+          ? ctx.cellProbe.start({ cell: job.cell, cellNs: job.ns, replicas: job.replicas, t: tasks[0]!.task.faults, ...(ctx.signal ? { signal: ctx.signal } : {}) })
           : undefined;
       const afterRun = async () => {
         // the measured phase is over: heal before the quiescence, the storage listing and the key removal

@@ -19,7 +19,9 @@
 import { setMaxListeners } from 'node:events';
 import { commonCaseRoundsOf } from '../../simulate/floor.js';
 import type { Schedule, Variant } from '../../simulate/register.js';
+import type { StoreOp } from '../../errors.js';
 import type { Store } from '../../store.js';
+import { anySignal, withTimeout } from '../../util/abort.js';
 import { Random } from '../../util/random.js';
 import { cellId, CELL_KEY_COLUMNS, keyOf, type CellKey } from '../config/cell.js';
 import type { CellProbe, CellProbeContext, CellProbeRun } from './plan.js';
@@ -31,8 +33,6 @@ export interface IdealOptions {
   schedule: Schedule;
   /** Bytes of each value put. */
   valueBytes: number;
-  /** Registers the operations rotate over (each with its own keys). @default 4 */
-  registers?: number;
   /** Aborts the calls in flight, and the operation waiting for them. */
   signal?: AbortSignal;
   /** The first part of every key, so several ideal registers can share the stores. @default `ideal` */
@@ -57,11 +57,8 @@ const pad = (n: number) => String(n).padStart(10, '0');
 export class IdealRegister {
   private inflight = new AbortController();
   /** The signal every call carries: the caller's and `abort()`'s. */
-  private callSignal: AbortSignal;
+  private signal: AbortSignal;
   private readonly value: Uint8Array;
-  private readonly registers: number;
-  private writes = 0;
-  private reads = 0;
   private seq = 0;
   /** Every call not settled yet (lingering ones included). */
   private readonly pending = new Set<Promise<unknown>>();
@@ -73,21 +70,15 @@ export class IdealRegister {
     private readonly opts: IdealOptions,
   ) {
     if (!Number.isInteger(opts.q) || opts.q < 1 || opts.q > stores.length) throw new RangeError(`q: expected an integer from 1 to ${stores.length} (the replicas), got ${opts.q}`);
-    this.registers = opts.registers ?? 4;
-    if (!Number.isInteger(this.registers) || this.registers < 1) throw new RangeError(`registers: expected a positive integer, got ${this.registers}`);
     this.value = new Uint8Array(opts.valueBytes).map((_, i) => (i * 31 + 7) & 0xff);
-    this.callSignal = this.makeSignal();
+    this.signal = this.callSignal();
   }
 
-  private makeSignal(): AbortSignal {
-    const s = this.opts.signal ? AbortSignal.any([this.opts.signal, this.inflight.signal]) : this.inflight.signal;
-    // every call in flight (lingering ones included) listens to it: no listener cap
+  /** The caller's signal and `abort()`'s, which every call in flight (lingering ones included) listens to: no listener cap. */
+  private callSignal(): AbortSignal {
+    const s = anySignal(this.opts.signal, this.inflight.signal) as AbortSignal;
     setMaxListeners(0, s);
     return s;
-  }
-
-  private signal(): AbortSignal {
-    return this.callSignal;
   }
 
   /** The keys of register `r`. */
@@ -102,7 +93,7 @@ export class IdealRegister {
    * succeed (naming the replicas' errors) or on abort. The calls not waited for keep running.
    */
   private round(call: (s: Store, signal: AbortSignal) => Promise<unknown>, k: number, onOk?: (i: number) => void): Promise<void> {
-    const signal = this.signal();
+    const signal = this.signal;
     return new Promise<void>((resolve, reject) => {
       let ok = 0;
       let failed = 0;
@@ -135,86 +126,71 @@ export class IdealRegister {
   }
 
   /**
-   * One ideal write: the rounds of SPEC §3 (fast: list, then temporary and eternal puts together),
-   * to `register` (default: the registers in turn).
+   * Runs the rounds of `op`'s common case (`commonCaseRoundsOf`): in each, the calls `call` issues
+   * for its ops together, each waiting for its k-th answer (q, or 1 for "first answer" rounds).
    */
-  async write(register?: string): Promise<IdealSample> {
-    const r = register ?? `r${this.writes % this.registers}`;
-    this.writes++;
-    const { temp, eternal } = this.keys(r);
+  private async rounds(op: 'read' | 'write', call: (kind: StoreOp, k: number) => Promise<void>): Promise<IdealSample> {
+    const t0 = performance.now();
+    const roundsMs: number[] = [];
+    for (const round of commonCaseRoundsOf(op, this.opts.variant, this.opts.schedule)) {
+      const k = round.k === 'q' ? this.opts.q : 1;
+      const start = performance.now();
+      await Promise.all(round.ops.map((kind) => call(kind, k)));
+      roundsMs.push(performance.now() - start);
+    }
+    return { op, ms: performance.now() - t0, roundsMs };
+  }
+
+  /** One ideal write to `register`: the rounds of SPEC §3 (fast: list, then temporary and eternal puts together). */
+  async write(register: string): Promise<IdealSample> {
+    const { temp, eternal } = this.keys(register);
     const tk = `${temp}${pad(this.seq++)}`;
     // the register's garbage collection, when the register does it: the previous temporary key is
     // removed at a replica once that replica acked the new temporary key and the eternal put
     // reached q (SPEC §3), in the background — the write never waits for it
-    const old = this.lastTemp.get(r);
-    this.lastTemp.set(r, tk);
+    const old = this.lastTemp.get(register);
+    this.lastTemp.set(register, tk);
     const acked = new Set<number>();
     const collected = new Set<number>();
     let eternalOk = 0;
     const collect = (i: number) => {
       if (old === undefined || collected.has(i) || !acked.has(i) || eternalOk < this.opts.q) return;
       collected.add(i);
-      const signal = this.signal();
       const s = this.stores[i] as Store;
-      this.track(() => s.remove(old, { signal })).catch(() => undefined);
+      this.track(() => s.remove(old, { signal: this.signal })).catch(() => undefined);
     };
-    const t0 = performance.now();
-    const roundsMs: number[] = [];
     let puts = 0;
-    for (const round of commonCaseRoundsOf('write', this.opts.variant, this.opts.schedule)) {
-      const k = round.k === 'q' ? this.opts.q : 1;
-      const start = performance.now();
-      await Promise.all(
-        round.ops.map((op) => {
-          if (op === 'list') return this.round((s, signal) => s.list(temp, { signal }), k);
-          if (op === 'put') {
-            const isTemp = puts++ === 0;
-            const key = isTemp ? tk : eternal;
-            const onOk = isTemp
-              ? (i: number) => {
-                  acked.add(i);
-                  collect(i);
-                }
-              : () => {
-                  if (++eternalOk === this.opts.q) for (let i = 0; i < this.stores.length; i++) collect(i);
-                };
-            return this.round((s, signal) => s.put(key, this.value, { signal }), k, onOk);
-          }
-          throw new Error(`ideal write: no call for ${op}`);
-        }),
-      );
-      roundsMs.push(performance.now() - start);
-    }
-    return { op: 'write', ms: performance.now() - t0, roundsMs };
+    return this.rounds('write', (kind, k) => {
+      if (kind === 'list') return this.round((s, signal) => s.list(temp, { signal }), k);
+      if (kind !== 'put') throw new Error(`ideal write: no call for ${kind}`);
+      if (puts++ === 0) {
+        return this.round((s, signal) => s.put(tk, this.value, { signal }), k, (i) => {
+          acked.add(i);
+          collect(i);
+        });
+      }
+      return this.round((s, signal) => s.put(eternal, this.value, { signal }), k, () => {
+        if (++eternalOk === this.opts.q) for (let i = 0; i < this.stores.length; i++) collect(i);
+      });
+    });
   }
 
   /**
-   * One ideal read: the rounds of SPEC §4 (fast: list of the temporary keys and get of the eternal
-   * key together), of `register` (default: the registers already written, in turn: a missing key
-   * takes the SDKs' not-found path, which costs more).
+   * One ideal read of `register`: the rounds of SPEC §4 (fast: list of the temporary keys and get
+   * of the eternal key together). A register not written yet takes the SDKs' not-found path, as
+   * the register's read of it does.
    */
-  async read(register?: string): Promise<IdealSample> {
-    const r = register ?? `r${this.reads % Math.max(1, Math.min(this.registers, this.writes))}`;
-    this.reads++;
-    const { temp, eternal } = this.keys(r);
-    const t0 = performance.now();
-    const roundsMs: number[] = [];
-    for (const round of commonCaseRoundsOf('read', this.opts.variant, this.opts.schedule)) {
-      const k = round.k === 'q' ? this.opts.q : 1;
-      const start = performance.now();
-      await Promise.all(
-        round.ops.map((op) => {
-          if (op === 'list') return this.round((s, signal) => s.list(temp, { signal }), k);
-          // the classic read gets the newest temporary key; the fast one the eternal key
-          if (op === 'get') return this.round((s, signal) => s.get(this.opts.schedule === 'fast' ? eternal : (this.lastTemp.get(r) ?? eternal), { signal }), k);
-          // the atomic classic read writes back
-          if (op === 'put') return this.round((s, signal) => s.put(eternal, this.value, { signal }), k);
-          throw new Error(`ideal read: no call for ${op}`);
-        }),
-      );
-      roundsMs.push(performance.now() - start);
-    }
-    return { op: 'read', ms: performance.now() - t0, roundsMs };
+  async read(register: string): Promise<IdealSample> {
+    const { temp, eternal } = this.keys(register);
+    return this.rounds('read', (kind, k) => {
+      if (kind === 'list') return this.round((s, signal) => s.list(temp, { signal }), k);
+      // the classic read gets the newest temporary key; the fast one the eternal key
+      const got = this.opts.schedule === 'fast' ? eternal : (this.lastTemp.get(register) ?? eternal);
+      if (kind === 'get') return this.round((s, signal) => s.get(got, { signal }), k);
+      // the atomic classic read writes back
+      if (kind === 'put') return this.round((s, signal) => s.put(eternal, this.value, { signal }), k);
+      throw new Error(`ideal read: no call for ${kind}`);
+    });
   }
 
   /** Runs one call, kept in `pending` until it settles. */
@@ -244,11 +220,7 @@ export class IdealRegister {
    * rest. Returns how many were aborted.
    */
   async settle(timeoutMs = 10_000): Promise<number> {
-    const drained = async (ms: number) => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(this.pending), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-      clearTimeout(timer);
-    };
+    const drained = (ms: number) => withTimeout(Promise.all(this.pending), ms, 'calls in flight').catch(() => undefined);
     await drained(timeoutMs);
     const left = this.pending.size;
     if (left) {
@@ -261,7 +233,7 @@ export class IdealRegister {
 
   /** Removes every key this register wrote, on every replica (awaited; with every replica answering). */
   async removeAll(): Promise<void> {
-    const signal = this.signal();
+    const signal = this.signal;
     const ns = `${this.opts.namespace ?? 'ideal'}/`;
     await Promise.all(
       this.stores.map(async (s) => {
@@ -276,7 +248,7 @@ export class IdealRegister {
   abort(): void {
     this.inflight.abort(new Error('ideal operations aborted'));
     this.inflight = new AbortController();
-    this.callSignal = this.makeSignal();
+    this.signal = this.callSignal();
   }
 }
 
